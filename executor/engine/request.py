@@ -1,0 +1,39 @@
+"""What a caller hands the engine and what it gets back."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Request:
+    """One generation. Give ``prompt`` (text) or ``prompt_ids`` (token ids), not both.
+
+    ``choices`` constrains the answer to one of the given strings; the engine picks the choice
+    with the highest total log-probability under the model (all of its tokens, not only the
+    first), so multi-token labels are scored correctly.
+    """
+
+    prompt: str | None = None
+    prompt_ids: list[int] | None = None
+    max_tokens: int = 16
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int | None = None
+    stop: list[str] = field(default_factory=list)
+    choices: list[str] | None = None
+    ignore_eos: bool = False
+
+
+@dataclass
+class Output:
+    """The result of one request, returned in request order.
+
+    ``finish_reason`` is ``"stop"`` (EOS, a stop string, or a chosen answer) or ``"length"``.
+    ``cached_tokens`` is how many prompt tokens came from the prefix cache.
+    """
+
+    text: str
+    token_ids: list[int]
+    finish_reason: str
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
