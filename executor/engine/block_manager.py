@@ -1,0 +1,209 @@
+"""The paged KV pool's bookkeeping: which block holds what, who holds it, what may be reused.
+
+Blocks are content-addressed as in vLLM: a full block's key is a hash chained over (parent key,
+its token ids), so equal prefixes map to equal blocks. Blocks are reference-counted; a block no
+sequence holds keeps its content and key (it is *evictable*) until the eviction policy hands it
+out again. Two additions:
+
+* **In-flight sharing.** A block is registered as soon as it is scheduled to be filled, not after.
+  Inside one forward pass every layer writes all new K/V before any attention reads, so a second
+  sequence scheduled in the same iteration may already attend over it.
+* **Token-level tails.** A prefix that ends inside a block is still reused: the matching leading
+  slots of a cached block are copied into a fresh block (a K/V copy, not a recompute), as a
+  radix tree would share them.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from .eviction import EvictionPolicy
+from .sequence import Sequence
+
+_ROOT = hash("infersql-root")
+
+
+@dataclass
+class PrefixMatch:
+    """What the cache can give a sequence before it is admitted."""
+
+    block_ids: list[int]        # full blocks to share, in order
+    num_tokens: int             # tokens covered, shared blocks plus copied tail
+    copy_from: int | None = None  # cached block whose leading slots seed the tail block
+    copy_len: int = 0
+    defer: bool = False         # the best tail source is still being written; try next iteration
+
+
+class BlockManager:
+    def __init__(self, num_blocks: int, block_size: int, eviction: EvictionPolicy,
+                 prefix_caching: bool = True) -> None:
+        self.num_blocks = num_blocks
+        self.block_size = block_size
+        self.eviction = eviction
+        self.prefix_caching = prefix_caching
+        self.ref = [0] * num_blocks
+        self.key_of: list[int | None] = [None] * num_blocks
+        self.parent_of: list[int | None] = [None] * num_blocks
+        self.tokens_of: list[tuple[int, ...] | None] = [None] * num_blocks
+        self.by_key: dict[int, int] = {}
+        self.children: dict[int, set[int]] = {}
+        self.free: deque[int] = deque(range(num_blocks))
+        self.in_flight: set[int] = set()
+        self.evicted_blocks = 0
+        self.used_blocks = 0
+        self.peak_blocks = 0
+
+    # ---- capacity -------------------------------------------------------------------------
+    @property
+    def num_free(self) -> int:
+        return len(self.free) + len(self.eviction)
+
+    def blocks_needed(self, seq: Sequence, num_tokens: int) -> int:
+        """New blocks ``seq`` needs so that ``num_tokens`` of its tokens fit."""
+        return max(0, -(-num_tokens // self.block_size) - len(seq.block_ids))
+
+    # ---- hashing --------------------------------------------------------------------------
+    def _keys(self, seq: Sequence, num_full: int) -> list[int]:
+        """Chain keys of ``seq``'s first ``num_full`` full blocks, computed once and kept."""
+        bs, keys = self.block_size, seq.block_hashes
+        while len(keys) < num_full:
+            i = len(keys)
+            parent = keys[-1] if keys else _ROOT
+            keys.append(hash((parent, tuple(seq.token_ids[i * bs:(i + 1) * bs]))))
+        return keys
+
+    # ---- matching -------------------------------------------------------------------------
+    def match(self, seq: Sequence) -> PrefixMatch:
+        """The longest cached prefix of ``seq``, leaving at least its last token to compute
+        (and, for a scoring sequence, every position whose logits it needs)."""
+        if not self.prefix_caching:
+            return PrefixMatch([], 0)
+        bs, tokens = self.block_size, seq.token_ids
+        limit = len(tokens) - 1
+        if seq.is_scoring:
+            limit = min(limit, seq.score_start)
+        keys = self._keys(seq, limit // bs)
+        matched: list[int] = []
+        for i, key in enumerate(keys):
+            bid = self.by_key.get(key)
+            if bid is None or self.tokens_of[bid] != tuple(tokens[i * bs:(i + 1) * bs]):
+                break
+            matched.append(bid)
+        pos = len(matched) * bs
+        parent = keys[len(matched) - 1] if matched else _ROOT
+        want = tokens[pos:min(pos + bs, limit)]
+        best, best_len = None, 0
+        for bid in self.children.get(parent, ()):
+            n = _common_prefix(self.tokens_of[bid], want)
+            if n > best_len:
+                best, best_len = bid, n
+        if best is None:
+            return PrefixMatch(matched, pos)
+        if best in self.in_flight:
+            return PrefixMatch(matched, pos, defer=True)
+        return PrefixMatch(matched, pos + best_len, best, best_len)
+
+    # ---- allocation -----------------------------------------------------------------------
+    def _take(self) -> int:
+        if self.free:
+            bid = self.free.popleft()
+        else:
+            bid = self.eviction.victim()
+            self._unregister(bid)
+            self.evicted_blocks += 1
+        self.ref[bid] = 1
+        self._count_used(+1)
+        return bid
+
+    def _count_used(self, delta: int) -> None:
+        self.used_blocks += delta
+        self.peak_blocks = max(self.peak_blocks, self.used_blocks)
+
+    def admit(self, seq: Sequence, m: PrefixMatch) -> int | None:
+        """Give ``seq`` the matched blocks (and a fresh tail block if one is copied).
+
+        Returns the block id to copy ``m.copy_len`` slots into, or None. The caller checked
+        capacity with ``can_admit``.
+        """
+        for bid in m.block_ids:
+            if self.ref[bid] == 0:
+                self.eviction.remove(bid)
+                self._count_used(+1)
+            self.ref[bid] += 1
+        seq.block_ids = list(m.block_ids)
+        seq.num_computed = m.num_tokens
+        if m.copy_from is None:
+            return None
+        # Pin the source so allocating the destination cannot evict it.
+        src = m.copy_from
+        was_free = self.ref[src] == 0
+        if was_free:
+            self.eviction.remove(src)
+        dst = self._take()
+        self.in_flight.add(dst)
+        if was_free:
+            self.eviction.add(src)
+        seq.block_ids.append(dst)
+        return dst
+
+    def can_admit(self, m: PrefixMatch, new_blocks: int) -> bool:
+        revived = sum(1 for b in m.block_ids if self.ref[b] == 0)
+        pinned = 1 if m.copy_from is not None and self.ref[m.copy_from] == 0 else 0
+        return self.num_free - revived - pinned >= new_blocks
+
+    def grow(self, seq: Sequence, num_tokens: int) -> None:
+        """Give ``seq`` blocks for ``num_tokens`` tokens and register the ones this fills."""
+        for _ in range(self.blocks_needed(seq, num_tokens)):
+            bid = self._take()
+            seq.block_ids.append(bid)
+            self.in_flight.add(bid)
+        if not self.prefix_caching:
+            return
+        bs = self.block_size
+        keys = self._keys(seq, num_tokens // bs)
+        for i in range(num_tokens // bs):
+            bid = seq.block_ids[i]
+            if self.key_of[bid] is None and keys[i] not in self.by_key:
+                self._register(bid, keys[i], keys[i - 1] if i else _ROOT,
+                               tuple(seq.token_ids[i * bs:(i + 1) * bs]))
+
+    def _register(self, bid: int, key: int, parent: int, tokens: tuple[int, ...]) -> None:
+        self.key_of[bid], self.parent_of[bid], self.tokens_of[bid] = key, parent, tokens
+        self.by_key[key] = bid
+        self.children.setdefault(parent, set()).add(bid)
+
+    def _unregister(self, bid: int) -> None:
+        key, parent = self.key_of[bid], self.parent_of[bid]
+        if key is None:
+            return
+        del self.by_key[key]
+        siblings = self.children.get(parent)
+        siblings.discard(bid)
+        if not siblings:
+            del self.children[parent]
+        self.key_of[bid] = self.parent_of[bid] = self.tokens_of[bid] = None
+
+    def release(self, seq: Sequence) -> None:
+        """Drop ``seq``'s hold on its blocks, tail first so shared prefixes outlive tails."""
+        for bid in reversed(seq.block_ids):
+            self.ref[bid] -= 1
+            if self.ref[bid] == 0:
+                self._count_used(-1)
+                if self.key_of[bid] is not None:
+                    self.eviction.add(bid)
+                else:
+                    self.free.append(bid)
+        seq.block_ids = []
+
+    def end_iteration(self) -> None:
+        """Everything scheduled this iteration has been written."""
+        self.in_flight.clear()
+
+
+def _common_prefix(a, b) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n

@@ -1,0 +1,116 @@
+"""Loads a Hugging Face causal LM and runs one packed, unpadded forward pass per iteration.
+
+transformers provides the model code, weights and tokenizer; the only engine code inside the
+model is the registered attention function. Sequences are packed into a single row with
+restarting ``position_ids``; ``logits_to_keep`` projects only the positions someone samples
+from or scores.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import torch
+
+from . import attention
+from .config import EngineConfig
+from .errors import ModelLoadError
+from .kv_cache import KVCache
+from .sequence import Sequence
+
+log = logging.getLogger(__name__)
+
+_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+@dataclass
+class Chunk:
+    """``seq`` computes its tokens [start, end) this iteration."""
+
+    seq: Sequence
+    start: int
+    end: int
+
+
+def _load(config: EngineConfig, device: torch.device, dtype: torch.dtype):
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    path = config.model
+    if not os.path.isdir(path):
+        raise ModelLoadError(f"model folder {path!r} does not exist; pass the path of a local "
+                             "Hugging Face model folder (config.json, weights, tokenizer)")
+    try:
+        hf_config = AutoConfig.from_pretrained(path)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(
+            path, dtype=dtype, attn_implementation=attention.register())
+    except Exception as exc:  # transformers raises many types; surface one clear error
+        raise ModelLoadError(f"cannot load {path!r} as a causal language model: {exc}") from exc
+    return hf_config, tokenizer, model.to(device).eval()
+
+
+class ModelRunner:
+    def __init__(self, config: EngineConfig) -> None:
+        self.device = torch.device(config.device)
+        default = "bfloat16" if self.device.type == "cuda" else "float32"
+        self.dtype = _DTYPES[config.dtype or default]
+        self.hf_config, self.tokenizer, self.model = _load(config, self.device, self.dtype)
+        self.kv = KVCache(self.hf_config.get_text_config(), config.kv_cache_bytes,
+                          config.block_size, self.dtype, self.device)
+        self.block_size = config.block_size
+        text = self.hf_config.get_text_config()
+        self.max_model_len = int(getattr(text, "max_position_embeddings", 0) or 1 << 30)
+        self.vocab_size = int(text.vocab_size)
+
+    def _slots(self, seq: Sequence, start: int, end: int) -> list[int]:
+        bs, blocks = self.block_size, seq.block_ids
+        return [blocks[i // bs] * bs + i % bs for i in range(start, end)]
+
+    def _batch(self, chunks: list[Chunk]):
+        ids, positions, slots = [], [], []
+        prefills, dec_rows, dec_slots, logit_rows = [], [], [], []
+        row = 0
+        dev = self.device
+        for c in chunks:
+            n = c.end - c.start
+            ids.extend(c.seq.token_ids[c.start:c.end])
+            positions.extend(range(c.start, c.end))
+            slots.extend(self._slots(c.seq, c.start, c.end))
+            if n == 1:
+                dec_rows.append(row)
+                dec_slots.append(self._slots(c.seq, 0, c.end))
+            elif c.start == 0:
+                prefills.append(attention.PrefillChunk(row, row + n, n, None, None))
+            else:
+                ctx = torch.tensor(self._slots(c.seq, 0, c.end), device=dev)
+                mask = attention.bottom_right_causal_mask(n, c.end, dev)
+                prefills.append(attention.PrefillChunk(row, row + n, c.end, ctx, mask))
+            logit_rows.extend(row + p - c.start for p in c.seq.logit_positions(c.start, c.end))
+            row += n
+        pb = attention.PagedBatch(self.kv, torch.tensor(slots, device=dev), prefills)
+        if dec_rows:
+            longest = max(len(s) for s in dec_slots)
+            pb.decode_rows = torch.tensor(dec_rows, device=dev)
+            pb.decode_lengths = torch.tensor([len(s) for s in dec_slots], device=dev)
+            pb.decode_slots = torch.tensor([s + [0] * (longest - len(s)) for s in dec_slots],
+                                           device=dev)
+            cols = torch.arange(longest, device=dev)
+            pb.decode_mask = (cols[None, :] < pb.decode_lengths[:, None])[:, None, None, :]
+        return ids, positions, pb, logit_rows
+
+    @torch.inference_mode()
+    def forward(self, chunks: list[Chunk]) -> torch.Tensor:
+        """Run the chunks; return float32 logits [K, vocab] for every requested position, in
+        chunk order then position order (see ``Sequence.logit_positions``)."""
+        ids, positions, pb, logit_rows = self._batch(chunks)
+        dev = self.device
+        out = self.model(
+            input_ids=torch.tensor([ids], device=dev),
+            position_ids=torch.tensor([positions], device=dev),
+            logits_to_keep=torch.tensor(logit_rows, device=dev, dtype=torch.long),
+            paged_batch=pb, use_cache=False)
+        return out.logits[0].float()
+
+    def copy_slots(self, src_block: int, dst_block: int, n: int) -> None:
+        self.kv.copy_slots(src_block, dst_block, n)
