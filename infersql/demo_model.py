@@ -27,6 +27,10 @@ title: review: rating: name: style: genre: description: NULL true false yes no
 The score is written for piano and violin in the key of D minor, with a slow second movement.
 Which genre fits this film best: drama, comedy, horror, action, documentary or animation?
 Does the review praise the acting? Does the customer recommend the product?
+yes
+no
+Yes
+No
 """
 
 ARCHITECTURES = ("qwen2", "llama", "mistral")

@@ -183,8 +183,14 @@ class BlockManager:
             del self.children[parent]
         self.key_of[bid] = self.parent_of[bid] = self.tokens_of[bid] = None
 
-    def release(self, seq: Sequence) -> None:
-        """Drop ``seq``'s hold on its blocks, tail first so shared prefixes outlive tails."""
+    def release(self, seq: Sequence, keep_tail: bool = True) -> None:
+        """Drop ``seq``'s hold on its blocks, tail first so shared prefixes outlive tails.
+
+        With ``keep_tail`` a computed but partly filled last block stays findable (by token-
+        level matching), so a finished request's whole prompt can seed the next one.
+        """
+        if keep_tail:
+            self._register_tail(seq)
         for bid in reversed(seq.block_ids):
             self.ref[bid] -= 1
             if self.ref[bid] == 0:
@@ -194,6 +200,28 @@ class BlockManager:
                 else:
                     self.free.append(bid)
         seq.block_ids = []
+
+    def _register_tail(self, seq: Sequence) -> None:
+        bs, i = self.block_size, seq.num_computed // self.block_size
+        if not self.prefix_caching or seq.num_computed % bs == 0 or i >= len(seq.block_ids):
+            return
+        bid = seq.block_ids[i]
+        if self.key_of[bid] is not None or self.ref[bid] != 1:
+            return
+        parent = self._keys(seq, i)[i - 1] if i else _ROOT
+        tokens = tuple(seq.token_ids[i * bs:seq.num_computed])
+        key = hash((parent, tokens, "tail"))
+        if key not in self.by_key:
+            self._register(bid, key, parent, tokens)
+
+    def abort(self, seqs: list[Sequence]) -> None:
+        """Release sequences after a failed iteration: blocks it was writing hold garbage, so
+        they are forgotten rather than cached."""
+        for bid in self.in_flight:
+            self._unregister(bid)
+        for seq in seqs:
+            self.release(seq, keep_tail=False)
+        self.in_flight.clear()
 
     def end_iteration(self) -> None:
         """Everything scheduled this iteration has been written."""

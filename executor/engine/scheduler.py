@@ -50,11 +50,9 @@ class Scheduler:
 
     def abort_all(self) -> None:
         """Drop every sequence (after an error or Ctrl-C) so the engine stays usable."""
-        for seq in self.running:
-            self.blocks.release(seq)
+        self.blocks.abort(self.running)
         self.running.clear()
         self.waiting.clear()
-        self.blocks.end_iteration()
 
     def _preempt(self, victim: Sequence, step: Step) -> None:
         self.running.remove(victim)

@@ -1,0 +1,32 @@
+"""The correctness oracle: what transformers' own ``generate(do_sample=False)`` produces."""
+from __future__ import annotations
+
+import functools
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+
+@functools.lru_cache(maxsize=8)
+def load(path: str):
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+    return AutoTokenizer.from_pretrained(path), model
+
+
+def greedy(path: str, prompt_ids: list[int], max_new_tokens: int) -> list[int]:
+    """Token ids that HF greedy decoding appends to ``prompt_ids`` (EOS included, as generate)."""
+    _, model = load(path)
+    with torch.no_grad():
+        out = model.generate(torch.tensor([prompt_ids]), max_new_tokens=max_new_tokens,
+                             do_sample=False, attention_mask=torch.ones(1, len(prompt_ids), dtype=torch.long))
+    return out[0, len(prompt_ids):].tolist()
+
+
+def sequence_logprob(path: str, prompt_ids: list[int], continuation: list[int]) -> float:
+    """log p(continuation | prompt) under the HF model, by one full forward pass."""
+    _, model = load(path)
+    ids = torch.tensor([prompt_ids + continuation])
+    with torch.no_grad():
+        logprobs = torch.log_softmax(model(ids).logits[0].float(), dim=-1)
+    start = len(prompt_ids) - 1
+    return sum(logprobs[start + i, t].item() for i, t in enumerate(continuation))
