@@ -2,10 +2,11 @@
 
 transformers runs the model (projections, rotary embeddings, MLPs); at each layer it calls this
 function with the packed batch's Q/K/V. We write the new K/V into the paged cache, then attend
-over each sequence's own blocks. Prefill chunks attend per sequence with a causal mask aligned
-bottom-right (cached tokens precede the chunk); all single-token queries (decodes) attend in one
-padded batch. Everything that depends only on the batch, not the layer, is built once per
-iteration in ``PagedBatch``.
+over each sequence's own blocks. Sequences are attended in two padded groups, single-token
+queries (decodes) and multi-token chunks (prefill), so each layer makes at most two SDPA calls
+whatever the batch holds; within a group the causal mask is aligned bottom-right, because a
+chunk's cached tokens precede it. Everything that depends on the batch but not on the layer is
+built once per iteration (``build_group``).
 """
 from __future__ import annotations
 
@@ -20,12 +21,26 @@ ATTENTION_NAME = "infersql_paged"
 
 
 @dataclass
-class PrefillChunk:
-    q_start: int                   # rows of the packed batch holding this chunk's queries
-    q_end: int
-    context: int                   # tokens attended: cached ones plus this chunk
-    slots: torch.Tensor | None     # cache slots of the whole context; None when nothing cached
-    mask: torch.Tensor | None      # bottom-right causal mask; None when context == chunk length
+class AttentionGroup:
+    """S sequences padded to ``n`` queries and ``ctx`` keys each."""
+
+    rows: torch.Tensor        # [S, n] rows of the packed batch holding the queries (padded: 0)
+    valid: torch.Tensor       # [S, n] True where a query row is real
+    slots: torch.Tensor       # [S, ctx] cache slots of each sequence's context (padded: 0)
+    q_pos: torch.Tensor       # [S, n] absolute position of each query
+    k_len: torch.Tensor       # [S] real context length
+    mask: torch.Tensor        # [S, 1, n, ctx] causal (bottom-right) and in-bounds
+    _windowed: dict = field(default_factory=dict)
+
+    def mask_for(self, window: int | None) -> torch.Tensor:
+        """The mask, narrowed to the last ``window`` keys per query for sliding attention."""
+        if window is None:
+            return self.mask
+        if window not in self._windowed:
+            cols = torch.arange(self.slots.shape[1], device=self.slots.device)
+            recent = cols[None, None, :] > self.q_pos[:, :, None] - window
+            self._windowed[window] = self.mask & recent[:, None]
+        return self._windowed[window]
 
 
 @dataclass
@@ -33,22 +48,30 @@ class PagedBatch:
     """Per-iteration attention metadata, passed to every layer through the model's kwargs."""
 
     cache: KVCache
-    slot_mapping: torch.Tensor                     # [T] where each new token's K/V goes
-    prefills: list[PrefillChunk] = field(default_factory=list)
-    decode_rows: torch.Tensor | None = None        # [B] rows of single-token queries
-    decode_slots: torch.Tensor | None = None       # [B, L] context slots, padded
-    decode_mask: torch.Tensor | None = None        # [B, 1, 1, L] True where a slot is real
-    decode_lengths: torch.Tensor | None = None     # [B] real context lengths
+    slot_mapping: torch.Tensor                       # [T] where each new token's K/V goes
+    groups: list[AttentionGroup] = field(default_factory=list)
 
 
-def bottom_right_causal_mask(q_len: int, kv_len: int, device) -> torch.Tensor:
-    """Query i (the i-th of the last ``q_len`` tokens) sees keys 0 .. kv_len - q_len + i."""
-    return torch.ones(q_len, kv_len, dtype=torch.bool, device=device).tril(kv_len - q_len)
-
-
-def _window(mask: torch.Tensor, q_len: int, kv_len: int, window: int) -> torch.Tensor:
-    """Restrict a causal mask to the last ``window`` keys of each query (sliding attention)."""
-    return mask & torch.ones_like(mask).triu(kv_len - q_len - window + 1)
+def build_group(tables: list[list[int]], starts: list[int], ends: list[int], rows_from: list[int],
+                block_size: int, device) -> AttentionGroup:
+    """Padded metadata for sequences computing tokens [start, end) of themselves, whose
+    queries sit in packed rows ``rows_from[i] ..``; ``tables`` are their block ids."""
+    s = len(tables)
+    width = max(len(t) for t in tables)
+    table = torch.tensor([t + [0] * (width - len(t)) for t in tables], device=device)
+    start = torch.tensor(starts, device=device)
+    end = torch.tensor(ends, device=device)
+    n_q = int((end - start).max())
+    ctx = int(end.max())
+    offs = torch.arange(block_size, device=device)
+    slots = (table[:, :, None] * block_size + offs).reshape(s, -1)[:, :ctx]
+    qi = torch.arange(n_q, device=device)
+    valid = qi[None, :] < (end - start)[:, None]
+    rows = torch.where(valid, torch.tensor(rows_from, device=device)[:, None] + qi, 0)
+    q_pos = start[:, None] + qi
+    cols = torch.arange(ctx, device=device)
+    mask = (cols[None, None, :] <= q_pos[:, :, None]) & valid[:, :, None]
+    return AttentionGroup(rows, valid, slots, q_pos, end, mask[:, None])
 
 
 def paged_attention(module, query, key, value, attention_mask=None, scaling=None, dropout=0.0,
@@ -57,40 +80,18 @@ def paged_attention(module, query, key, value, attention_mask=None, scaling=None
     pb = paged_batch
     layer = module.layer_idx
     kc, vc = pb.cache.k[layer], pb.cache.v[layer]
-    k_new, v_new = key[0].transpose(0, 1), value[0].transpose(0, 1)   # [T, Hkv, D]
-    kc.index_copy_(0, pb.slot_mapping, k_new)
-    vc.index_copy_(0, pb.slot_mapping, v_new)
-    q = query[0]                                                      # [H, T, D]
-    heads, total, dim = q.shape
-    gqa = heads != k_new.shape[1]
-    out = q.new_empty(total, heads, dim)
-    for p in pb.prefills:
-        qq = q[:, p.q_start:p.q_end].unsqueeze(0)
-        n = p.q_end - p.q_start
-        if p.slots is None:
-            k, v = k_new[p.q_start:p.q_end], v_new[p.q_start:p.q_end]
-        else:
-            k, v = kc[p.slots], vc[p.slots]
-        mask = p.mask
-        if sliding_window is not None and p.context > sliding_window:
-            base = mask if mask is not None else bottom_right_causal_mask(n, p.context, q.device)
-            mask = _window(base, n, p.context, sliding_window)
-        o = F.scaled_dot_product_attention(
-            qq, k.transpose(0, 1).unsqueeze(0), v.transpose(0, 1).unsqueeze(0),
-            attn_mask=mask, is_causal=mask is None and n > 1, scale=scaling, enable_gqa=gqa)
-        out[p.q_start:p.q_end] = o[0].transpose(0, 1)
-    if pb.decode_rows is not None:
-        qq = q[:, pb.decode_rows].transpose(0, 1).unsqueeze(2)          # [B, H, 1, D]
-        k = kc[pb.decode_slots].transpose(1, 2)                          # [B, Hkv, L, D]
-        v = vc[pb.decode_slots].transpose(1, 2)
-        mask = pb.decode_mask
-        if sliding_window is not None:
-            first = (pb.decode_lengths - sliding_window).clamp(min=0)
-            cols = torch.arange(mask.shape[-1], device=mask.device)
-            mask = mask & (cols >= first[:, None])[:, None, None, :]
-        o = F.scaled_dot_product_attention(qq, k, v, attn_mask=mask, scale=scaling,
-                                           enable_gqa=gqa)
-        out[pb.decode_rows] = o[:, :, 0]
+    kc.index_copy_(0, pb.slot_mapping, key[0].transpose(0, 1))
+    vc.index_copy_(0, pb.slot_mapping, value[0].transpose(0, 1))
+    q = query[0].transpose(0, 1)                                     # [T, H, D]
+    gqa = query.shape[1] != key.shape[1]
+    out = torch.empty_like(q)
+    for g in pb.groups:
+        qq = q[g.rows].transpose(1, 2)                               # [S, H, n, D]
+        k = kc[g.slots].transpose(1, 2)                              # [S, Hkv, ctx, D]
+        v = vc[g.slots].transpose(1, 2)
+        o = F.scaled_dot_product_attention(qq, k, v, attn_mask=g.mask_for(sliding_window),
+                                           scale=scaling, enable_gqa=gqa)
+        out[g.rows[g.valid]] = o.transpose(1, 2)[g.valid]
     return out.unsqueeze(0), None
 
 

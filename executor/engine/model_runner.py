@@ -63,41 +63,34 @@ class ModelRunner:
         self.max_model_len = int(getattr(text, "max_position_embeddings", 0) or 1 << 30)
         self.vocab_size = int(text.vocab_size)
 
-    def _slots(self, seq: Sequence, start: int, end: int) -> list[int]:
-        bs, blocks = self.block_size, seq.block_ids
-        return [blocks[i // bs] * bs + i % bs for i in range(start, end)]
-
     def _batch(self, chunks: list[Chunk]):
-        ids, positions, slots = [], [], []
-        prefills, dec_rows, dec_slots, logit_rows = [], [], [], []
+        ids, positions, logit_rows, seq_of_token = [], [], [], []
+        # Chunks are attended in padded groups of similar query length (powers of two), so
+        # padding at most doubles a group's attention work; decodes form group 1.
+        groups: dict[int, tuple[list, list, list, list]] = {}
         row = 0
-        dev = self.device
-        for c in chunks:
+        for i, c in enumerate(chunks):
             n = c.end - c.start
             ids.extend(c.seq.token_ids[c.start:c.end])
             positions.extend(range(c.start, c.end))
-            slots.extend(self._slots(c.seq, c.start, c.end))
-            if n == 1:
-                dec_rows.append(row)
-                dec_slots.append(self._slots(c.seq, 0, c.end))
-            elif c.start == 0:
-                prefills.append(attention.PrefillChunk(row, row + n, n, None, None))
-            else:
-                ctx = torch.tensor(self._slots(c.seq, 0, c.end), device=dev)
-                mask = attention.bottom_right_causal_mask(n, c.end, dev)
-                prefills.append(attention.PrefillChunk(row, row + n, c.end, ctx, mask))
+            seq_of_token.extend([i] * n)
+            tables, starts, ends, rows_from = groups.setdefault((n - 1).bit_length(), ([], [], [], []))
+            tables.append(c.seq.block_ids)
+            starts.append(c.start)
+            ends.append(c.end)
+            rows_from.append(row)
             logit_rows.extend(row + p - c.start for p in c.seq.logit_positions(c.start, c.end))
             row += n
-        pb = attention.PagedBatch(self.kv, torch.tensor(slots, device=dev), prefills)
-        if dec_rows:
-            longest = max(len(s) for s in dec_slots)
-            pb.decode_rows = torch.tensor(dec_rows, device=dev)
-            pb.decode_lengths = torch.tensor([len(s) for s in dec_slots], device=dev)
-            pb.decode_slots = torch.tensor([s + [0] * (longest - len(s)) for s in dec_slots],
-                                           device=dev)
-            cols = torch.arange(longest, device=dev)
-            pb.decode_mask = (cols[None, :] < pb.decode_lengths[:, None])[:, None, None, :]
-        return ids, positions, pb, logit_rows
+        dev, bs = self.device, self.block_size
+        pos = torch.tensor(positions, device=dev)
+        width = max(len(c.seq.block_ids) for c in chunks)
+        table = torch.tensor([c.seq.block_ids + [0] * (width - len(c.seq.block_ids)) for c in chunks],
+                             device=dev)
+        slot_mapping = table[torch.tensor(seq_of_token, device=dev), pos // bs] * bs + pos % bs
+        pb = attention.PagedBatch(self.kv, slot_mapping)
+        for group in groups.values():
+            pb.groups.append(attention.build_group(*group, bs, dev))
+        return ids, pos, pb, logit_rows
 
     @torch.inference_mode()
     def forward(self, chunks: list[Chunk]) -> torch.Tensor:
@@ -107,7 +100,7 @@ class ModelRunner:
         dev = self.device
         out = self.model(
             input_ids=torch.tensor([ids], device=dev),
-            position_ids=torch.tensor([positions], device=dev),
+            position_ids=positions[None],
             logits_to_keep=torch.tensor(logit_rows, device=dev, dtype=torch.long),
             paged_batch=pb, use_cache=False)
         return out.logits[0].float()
