@@ -166,6 +166,8 @@ class BlockManager:
             if self.key_of[bid] is None and keys[i] not in self.by_key:
                 self._register(bid, keys[i], keys[i - 1] if i else _ROOT,
                                tuple(seq.token_ids[i * bs:(i + 1) * bs]))
+                # Its last slots are written this iteration, even if the block is older.
+                self.in_flight.add(bid)
 
     def _register(self, bid: int, key: int, parent: int, tokens: tuple[int, ...]) -> None:
         self.key_of[bid], self.parent_of[bid], self.tokens_of[bid] = key, parent, tokens
