@@ -1,0 +1,81 @@
+"""Shared by the benchmarks: reading ../shared/data, building prompts, choosing a model.
+
+The benchmark tables are never copied into the repository; every script reads them through its
+``--data`` option (a folder holding movies.csv etc., or one CSV file).
+"""
+from __future__ import annotations
+
+import csv
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+
+sys.path.insert(0, str(REPO))
+
+
+def load_rows(data: str | os.PathLike, table: str) -> list[dict]:
+    """Rows of ``table``.csv from a data folder (or ``data`` itself if it is a CSV file)."""
+    path = Path(data)
+    if path.is_dir():
+        path = path / f"{table}.csv"
+    if not path.exists():
+        sys.exit(f"no data at {path}: pass --data pointing at the folder that holds {table}.csv")
+    csv.field_size_limit(1 << 24)
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def sample_rows(rows: list[dict], n: int, seed: int = 0) -> list[dict]:
+    """A fixed random sample, kept in file order (rows of one movie stay together)."""
+    if n >= len(rows):
+        return rows
+    keep = sorted(random.Random(seed).sample(range(len(rows)), n))
+    return [rows[i] for i in keep]
+
+
+def clip(text: str, words: int) -> str:
+    parts = text.split()
+    return " ".join(parts[:words])
+
+
+def movie_prompt(row: dict) -> str:
+    """The benchmark's common instruction over one review row; the movie's fields come first,
+    so reviews of one movie share a long prefix, as a prefix-aware plan would lay them out."""
+    return ("Does the critic recommend the movie? Answer yes or no.\n"
+            f"movietitle: {row['movietitle']}\n"
+            f"movieinfo: {clip(row['movieinfo'], 120)}\n"
+            f"genres: {row['genres']}\n"
+            f"reviewcontent: {clip(row['reviewcontent'], 60)}\n"
+            "answer:")
+
+
+def model_path(given: str | None, size: str) -> str:
+    """``given`` as is, or a random Qwen2 of ``size`` built once into the temp folder."""
+    if given:
+        return given
+    from infersql.demo_model import build_random_model
+
+    folder = Path(tempfile.gettempdir()) / f"infersql-bench-qwen2-{size}"
+    if not (folder / "config.json").exists():
+        build_random_model(folder, "qwen2", size=size, seed=0)
+    return str(folder)
+
+
+def machine() -> str:
+    """One line naming the machine, for BENCHMARKS.md."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        cpu = next(l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("Model name"))
+    except Exception:
+        pass
+    import torch
+
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
