@@ -61,3 +61,16 @@ def test_progress_and_on_result_report_every_request(engine):
     assert all(outs[i] == o for i, o in seen)
     assert calls[-1] == (3, 3)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_chat_prompt_uses_the_template_when_there_is_one(tiny_model):
+    from executor.engine import Engine, EngineConfig, Request
+
+    engine = Engine(EngineConfig(model=tiny_model, kv_cache_bytes=1 << 20))
+    tok = engine.tokenizer
+    plain = engine.generate([Request(prompt="hi there", max_tokens=1, chat=True)])[0]
+    assert plain.prompt_tokens == len(tok("hi there").input_ids)      # no template: raw text
+    tok.chat_template = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n"
+                         "{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}")
+    out = engine.generate([Request(prompt="hi there", max_tokens=1, chat=True)])[0]
+    assert out.prompt_tokens == len(tok("<|user|>hi there\n<|assistant|>").input_ids)

@@ -11,6 +11,10 @@ class Request:
     ``choices`` constrains the answer to one of the given strings; the engine picks the choice
     with the highest total log-probability under the model (all of its tokens, not only the
     first), so multi-token labels are scored correctly.
+
+    ``chat=True`` wraps a text ``prompt`` as one user message in the tokenizer's chat template
+    (with the assistant turn opened), which instruction-tuned checkpoints expect; a tokenizer
+    without a template gets the text as it is.
     """
 
     prompt: str | None = None
@@ -22,6 +26,7 @@ class Request:
     stop: list[str] = field(default_factory=list)
     choices: list[str] | None = None
     ignore_eos: bool = False
+    chat: bool = False
 
 
 @dataclass

@@ -17,6 +17,15 @@ class PreparedRequest:
     choice_ids: list[list[int]] | None   # token ids of each choice, in the order given
 
 
+def encode_prompt(tokenizer, text: str, chat: bool) -> list[int]:
+    """Token ids of a text prompt, through the chat template when asked and one exists."""
+    if chat and getattr(tokenizer, "chat_template", None):
+        rendered = tokenizer.apply_chat_template([{"role": "user", "content": text}],
+                                                 add_generation_prompt=True, tokenize=False)
+        return tokenizer(rendered, add_special_tokens=False).input_ids
+    return tokenizer(text).input_ids
+
+
 def prepare(index: int, req: Request, tokenizer, max_model_len: int, vocab_size: int,
             num_blocks: int, block_size: int) -> PreparedRequest:
     where = f"request {index}"
@@ -25,7 +34,7 @@ def prepare(index: int, req: Request, tokenizer, max_model_len: int, vocab_size:
     if req.prompt is not None:
         if not isinstance(req.prompt, str):
             raise InvalidRequestError(f"{where}: prompt must be a str, got {type(req.prompt).__name__}")
-        ids = tokenizer(req.prompt).input_ids if req.prompt else []
+        ids = encode_prompt(tokenizer, req.prompt, req.chat) if req.prompt else []
     else:
         ids = list(req.prompt_ids)
         bad = [t for t in ids if not isinstance(t, int) or not 0 <= t < vocab_size]
