@@ -1,0 +1,20 @@
+"""InferSQL: SQL with LLM calls, through a PEP 249 DB-API.
+
+    import infersql
+    with infersql.connect("reviews.duckdb", model="/path/to/hf-folder") as conn:
+        rows = conn.execute("SELECT review, LLM_FILTER('Is it positive?', review) FROM reviews").fetchall()
+"""
+from .connection import Connection, connect
+from .cursor import Cursor
+from .exceptions import (DatabaseError, DataError, Error, IntegrityError, InterfaceError,
+                         InternalError, NotSupportedError, OperationalError, ProgrammingError,
+                         Warning)
+
+apilevel = "2.0"
+threadsafety = 2          # threads may share the module and connections, not cursors
+paramstyle = "qmark"
+
+__all__ = ["connect", "Connection", "Cursor", "apilevel", "threadsafety", "paramstyle",
+           "Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
+           "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
+           "NotSupportedError"]

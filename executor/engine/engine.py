@@ -17,6 +17,7 @@ import torch
 from . import choices as choice_scoring
 from .block_manager import BlockManager
 from .config import EngineConfig
+from .errors import EngineError
 from .eviction import make_eviction_policy
 from .model_runner import ModelRunner
 from .preemption import make_preemption_policy
@@ -93,8 +94,14 @@ class Engine:
         as soon as each one is complete. On any exception (Ctrl-C included) the unfinished
         work is dropped and the engine stays usable; completed results were already reported.
         """
-        preps = [prepare(i, r, self.tokenizer, self.max_model_len, self.runner.vocab_size,
-                         self.num_blocks, self.config.block_size) for i, r in enumerate(requests)]
+        preps = []
+        for i, r in enumerate(requests):
+            try:
+                preps.append(prepare(i, r, self.tokenizer, self.max_model_len,
+                                     self.runner.vocab_size, self.num_blocks, self.config.block_size))
+            except EngineError as exc:
+                exc.request_index = i       # lets callers name the row at fault
+                raise
         arrival = next(self._ids)
         pending = [self._submit(i, r, p, arrival) for i, (r, p) in enumerate(zip(requests, preps))]
         by_seq = {p.main.seq_id: p for p in pending}

@@ -1,0 +1,14 @@
+"""Errors the executor raises; the DB-API layer maps them onto PEP 249 classes."""
+
+
+class QueryError(Exception):
+    """Base of errors about one query."""
+
+
+class BadCallError(QueryError):
+    """An LLM call is malformed: bad option, argument type, unknown model (ProgrammingError)."""
+
+
+class InferenceError(QueryError):
+    """The model cannot serve the call: it fails to load, a prompt is too long
+    (OperationalError)."""

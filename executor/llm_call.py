@@ -1,0 +1,65 @@
+"""One LLM function call site in a query, as the optimizer hands it to the runtime.
+
+This is the physical operator's description: which function, its instruction, the names its
+fields are serialized under, and the decoding options. It carries no values; the runtime
+renders one prompt per row from it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+KINDS = {"LLM": "llm", "LLM_FILTER": "filter", "LLM_CLASSIFY": "classify"}
+DEFAULT_MAX_TOKENS = 32
+
+
+@dataclass(frozen=True)
+class LLMCall:
+    kind: str                          # "llm", "filter" or "classify"
+    sql: str                           # the call as written, for error messages
+    instruction: str | None            # None: the raw one-argument form
+    field_names: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    model: str | None = None           # a registered name; None: the connection's default
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    temperature: float = 0.0
+    seed: int | None = None
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def choices(self) -> list[str] | None:
+        if self.kind == "filter":
+            return ["yes", "no"]
+        if self.kind == "classify":
+            return list(self.labels)
+        return None
+
+    @property
+    def deterministic(self) -> bool:
+        """Whether one prompt always gets one answer, so results may be cached and shared."""
+        return self.temperature == 0 or self.seed is not None or self.choices is not None
+
+    def options_key(self) -> str:
+        """The decoding options that, with model and prompt, determine the answer."""
+        opts = {"kind": self.kind, "max_tokens": self.max_tokens if self.kind == "llm" else None,
+                "temperature": self.temperature, "seed": self.seed, "labels": list(self.labels)}
+        return json.dumps(opts, sort_keys=True)
+
+    def render(self, values: list) -> str | None:
+        """The prompt for one row. Fields become ``name: value`` lines after the instruction
+        (so the optimizer may reorder them); the raw form is the value itself."""
+        if self.instruction is None:
+            return None if values[0] is None else str(values[0])
+        lines = [self.instruction]
+        lines += [f"{n}: {'NULL' if v is None else v}" for n, v in zip(self.field_names, values)]
+        if self.kind == "filter":
+            lines.append("Answer yes or no.")
+        elif self.kind == "classify":
+            lines.append("Answer with one of: " + ", ".join(self.labels) + ".")
+        return "\n".join(lines) + "\n"
+
+    def decode(self, text: str | None):
+        """The SQL value of a stored answer."""
+        if text is None:
+            return None
+        return text == "yes" if self.kind == "filter" else text

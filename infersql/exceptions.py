@@ -1,0 +1,73 @@
+"""The PEP 249 exception hierarchy, and the mapping of DuckDB's and the executor's errors
+onto it, so callers catch one family whatever layer failed."""
+from __future__ import annotations
+
+import duckdb
+
+from executor.errors import BadCallError, InferenceError
+
+
+class Warning(Exception):  # noqa: A001 - the name PEP 249 prescribes
+    pass
+
+
+class Error(Exception):
+    pass
+
+
+class InterfaceError(Error):
+    pass
+
+
+class DatabaseError(Error):
+    pass
+
+
+class DataError(DatabaseError):
+    pass
+
+
+class OperationalError(DatabaseError):
+    pass
+
+
+class IntegrityError(DatabaseError):
+    pass
+
+
+class InternalError(DatabaseError):
+    pass
+
+
+class ProgrammingError(DatabaseError):
+    pass
+
+
+class NotSupportedError(DatabaseError):
+    pass
+
+
+ALL = (Warning, Error, InterfaceError, DatabaseError, DataError, OperationalError,
+       IntegrityError, InternalError, ProgrammingError, NotSupportedError)
+
+_FROM_DUCKDB = [  # most specific first
+    (duckdb.IntegrityError, IntegrityError), (duckdb.DataError, DataError),
+    (duckdb.NotSupportedError, NotSupportedError), (duckdb.ProgrammingError, ProgrammingError),
+    (duckdb.OperationalError, OperationalError), (duckdb.InternalError, InternalError),
+    (duckdb.DatabaseError, DatabaseError),
+    (duckdb.Error, Error),
+]
+
+
+def translate(exc: BaseException) -> BaseException:
+    """The PEP 249 exception to raise in place of ``exc`` (``exc`` itself if none fits)."""
+    if isinstance(exc, Error):
+        return exc
+    if isinstance(exc, BadCallError):
+        return ProgrammingError(str(exc))
+    if isinstance(exc, InferenceError):
+        return OperationalError(str(exc))
+    for source, target in _FROM_DUCKDB:
+        if isinstance(exc, source):
+            return target(str(exc))
+    return exc

@@ -1,0 +1,133 @@
+"""From SQL text to a statement DuckDB can run, with every LLM call found and checked.
+
+Each ``LLM``/``LLM_FILTER``/``LLM_CLASSIFY`` call is parsed with sqlglot (DuckDB dialect),
+validated, described as an ``LLMCall`` and replaced by a call of a per-statement vectorized UDF
+that receives only the field values (as VARCHAR). Instruction, field names, labels and options
+stay on the Python side, so DuckDB keeps all SQL semantics (any clause, subqueries, joins)
+while the runtime batches each chunk of rows for the engine.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+
+from executor.errors import BadCallError
+from executor.llm_call import DEFAULT_MAX_TOKENS, KINDS, LLMCall
+
+_MENTION = re.compile(r"\bLLM(_FILTER|_CLASSIFY)?\s*\(", re.IGNORECASE)
+_EXPLAIN = re.compile(r"^\s*EXPLAIN(\s+ANALYZE)?\b", re.IGNORECASE)
+_OPTIONS = {"model": str, "max_tokens": int, "temperature": float, "seed": int}
+_names = itertools.count()
+
+
+@dataclass
+class PlannedStatement:
+    sql: str                                                  # what DuckDB runs
+    udfs: list[tuple[str, LLMCall, int]] = field(default_factory=list)   # name, call, arity
+    explain: str = ""                                         # "", "EXPLAIN", "EXPLAIN ANALYZE"
+
+
+def mentions_llm(sql: str) -> bool:
+    """Cheap test: statements without LLM calls go to DuckDB untouched."""
+    return bool(_MENTION.search(sql))
+
+
+def plan_statement(sql: str) -> PlannedStatement:
+    m = _EXPLAIN.match(sql)
+    explain = " ".join(m.group(0).upper().split()) if m else ""
+    body = sql[m.end():] if m else sql
+    try:
+        tree = sqlglot.parse_one(body, dialect="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise BadCallError(f"cannot parse the statement: {exc}") from exc
+    udfs: list[tuple[str, LLMCall, int]] = []
+    calls = [n for n in tree.find_all(exp.Anonymous, bfs=False) if str(n.this).upper() in KINDS]
+    described = [_describe(n) for n in calls]            # from the original text, outer first
+    for node, (call, field_at) in reversed(list(zip(calls, described))):   # inner calls first
+        name = f"__infersql_{call.kind}_{next(_names)}"
+        udfs.append((name, call, len(field_at)))
+        args = [exp.cast(node.expressions[i].copy(), "VARCHAR") for i in field_at]
+        replacement = exp.Anonymous(this=name, expressions=args)
+        if node is tree:
+            tree = replacement
+        else:
+            node.replace(replacement)
+    text = tree.sql(dialect="duckdb")
+    return PlannedStatement(f"{explain} {text}".strip(), udfs, explain)
+
+
+def _describe(node: exp.Anonymous) -> tuple[LLMCall, list[int]]:
+    """The call, and the positions in ``node.expressions`` of its field arguments."""
+    fname = str(node.this).upper()
+    kind = KINDS[fname]
+    sql = node.sql(dialect="duckdb")
+    args = node.expressions
+    positional = [i for i, a in enumerate(args) if not isinstance(a, exp.PropertyEQ)]
+    options = _options(sql, [a for a in args if isinstance(a, exp.PropertyEQ)])
+    labels: tuple[str, ...] = ()
+    if kind == "classify":
+        if len(positional) < 2 or not isinstance(args[positional[1]], exp.Array):
+            raise BadCallError(f"{sql}: LLM_CLASSIFY needs its labels as the second argument, "
+                               "a list of strings such as ['positive', 'negative']")
+        labels = tuple(_string(sql, e, "each label") for e in args[positional[1]].expressions)
+        if not labels or len(set(labels)) != len(labels) or not all(labels):
+            raise BadCallError(f"{sql}: LLM_CLASSIFY labels must be distinct non-empty strings")
+        positional = [positional[0]] + positional[2:]
+    if not positional:
+        raise BadCallError(f"{sql}: {fname} needs a prompt, or an instruction and fields")
+    if len(positional) == 1:                       # raw form: the argument is the prompt
+        return LLMCall(kind, sql, None, (), labels, **options), positional
+    instruction = _string(sql, args[positional[0]], "the instruction (first argument)")
+    fields = positional[1:]
+    names = tuple(_field_name(args[i]) for i in fields)
+    return LLMCall(kind, sql, instruction, names, labels, **options), fields
+
+
+def _options(sql: str, props: list[exp.PropertyEQ]) -> dict:
+    out: dict = {}
+    for p in props:
+        name = p.this.name.lower()
+        if name not in _OPTIONS:
+            raise BadCallError(f"{sql}: unknown option {name!r}; valid options are "
+                               f"{', '.join(n + ' :=' for n in _OPTIONS)}")
+        value = p.expression
+        want = _OPTIONS[name]
+        if want is str:
+            out[name] = _string(sql, value, f"{name} :=")
+            continue
+        number = _number(value)
+        if number is None or (want is int and not float(number).is_integer()):
+            raise BadCallError(f"{sql}: {name} := takes {'an integer' if want is int else 'a number'}, "
+                               f"got {value.sql()}")
+        out[name] = want(number)
+    if out.get("max_tokens", DEFAULT_MAX_TOKENS) < 1:
+        raise BadCallError(f"{sql}: max_tokens := must be at least 1")
+    if out.get("temperature", 0.0) < 0:
+        raise BadCallError(f"{sql}: temperature := must be >= 0")
+    return out
+
+
+def _string(sql: str, node: exp.Expression, what: str) -> str:
+    if isinstance(node, exp.Literal) and node.is_string:
+        return node.this
+    raise BadCallError(f"{sql}: {what} must be a string literal, got {node.sql(dialect='duckdb')}")
+
+
+def _number(node: exp.Expression) -> float | None:
+    sign = 1
+    if isinstance(node, exp.Neg):
+        sign, node = -1, node.this
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return sign * float(node.this)
+    return None
+
+
+def _field_name(node: exp.Expression) -> str:
+    """A column's own name; any other expression is named by its SQL text."""
+    if isinstance(node, exp.Column):
+        return node.name
+    return node.sql(dialect="duckdb")
