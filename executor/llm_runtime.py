@@ -21,8 +21,8 @@ from .llm_call import LLMCall
 
 log = logging.getLogger(__name__)
 
-FLUSH_EVERY = 32          # results per cache write while a batch runs
-FLUSH_SECONDS = 1.0
+FLUSH_EVERY = 32          # default results per cache write while a batch runs
+FLUSH_SECONDS = 1.0       # ... or sooner, once this much time has passed
 
 
 @dataclass
@@ -49,6 +49,7 @@ class LLMRuntime:
         self.listeners: list[Callable[[Progress], None]] = []
         self.progress = Progress()
         self._started = time.perf_counter()
+        self.flush_every = FLUSH_EVERY
 
     # ---- models ---------------------------------------------------------------------------
     def resolve(self, name: str | None) -> tuple[str, dict]:
@@ -131,7 +132,7 @@ class LLMRuntime:
 
         def on_result(i: int, out) -> None:
             pending[todo[i]] = out.text
-            if len(pending) >= FLUSH_EVERY or time.perf_counter() - last_flush[0] > FLUSH_SECONDS:
+            if len(pending) >= self.flush_every or time.perf_counter() - last_flush[0] > FLUSH_SECONDS:
                 flush()
 
         base = self.progress.rows_done

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
+import weakref
 
 import duckdb
 
@@ -41,28 +41,34 @@ class Connection:
         self.database = database
         self.catalog = Catalog(self._db)
         self.runtime = LLMRuntime(self.catalog, model, _builtin_model, engine_options)
-        self._lock = threading.Lock()
+        self._cursors: weakref.WeakSet[Cursor] = weakref.WeakSet()
         self.closed = False
 
     # ---- PEP 249 --------------------------------------------------------------------------
     def cursor(self) -> Cursor:
         self._check()
-        return Cursor(self)
+        cur = Cursor(self)
+        self._cursors.add(cur)
+        return cur
 
     def commit(self) -> None:
-        """DuckDB runs in autocommit mode unless a transaction was begun; commit that one."""
-        self._check()
-        try:
-            self._db.commit()
-        except duckdb.TransactionException:
-            pass            # no transaction open: nothing to commit
+        """Commit the transaction open on any of this connection's cursors. DuckDB runs in
+        autocommit mode unless a transaction was begun, so often there is none: a no-op."""
+        self._finish("commit")
 
     def rollback(self) -> None:
+        """Roll back the transaction open on any of this connection's cursors."""
+        self._finish("rollback")
+
+    def _finish(self, how: str) -> None:
         self._check()
-        try:
-            self._db.rollback()
-        except duckdb.TransactionException:
-            pass
+        for con in [self._db] + [c._con for c in list(self._cursors) if c._con is not None]:
+            try:
+                getattr(con, how)()
+            except duckdb.TransactionException:
+                pass            # no transaction open on that one
+            except duckdb.Error as error:
+                raise exc.translate(error) from error
 
     def close(self) -> None:
         if not self.closed:

@@ -8,6 +8,7 @@ original is kept here and re-raised by the cursor.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import threading
 
 import duckdb
@@ -33,7 +34,7 @@ class UDFErrors:
                 self.first = exc
 
 
-def _udf(runtime: LLMRuntime, call: LLMCall, errors: UDFErrors):
+def _udf(runtime: LLMRuntime, call: LLMCall, errors: UDFErrors, arity: int):
     def evaluate(*arrays):
         try:
             values = runtime.evaluate(call, [a.to_pylist() for a in arrays])
@@ -42,6 +43,9 @@ def _udf(runtime: LLMRuntime, call: LLMCall, errors: UDFErrors):
             raise
         return pa.array(values, type=_ARROW[call.kind])
 
+    # DuckDB counts the function's declared parameters; *arrays would count as one.
+    evaluate.__signature__ = inspect.Signature(
+        [inspect.Parameter(f"arg{i}", inspect.Parameter.POSITIONAL_ONLY) for i in range(arity)])
     return evaluate
 
 
@@ -52,7 +56,7 @@ def registered(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime,
     done = []
     try:
         for name, call, arity in udfs:
-            con.create_function(name, _udf(runtime, call, errors), ["VARCHAR"] * arity,
+            con.create_function(name, _udf(runtime, call, errors, arity), ["VARCHAR"] * arity,
                                 _RETURN[call.kind], type="arrow", null_handling="special",
                                 side_effects=not call.deterministic)
             done.append(name)

@@ -1,0 +1,131 @@
+"""PEP 249 conformance of infersql's module, connection and cursor."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import infersql
+
+EXCEPTIONS = ["Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
+              "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
+              "NotSupportedError"]
+
+
+@pytest.fixture
+def conn(tiny_model, tmp_path):
+    c = infersql.connect(str(tmp_path / "t.duckdb"), model=tiny_model, kv_cache_bytes=4 << 20)
+    c.execute("CREATE TABLE t (i INTEGER, s VARCHAR)")
+    c.cursor().executemany("INSERT INTO t VALUES (?, ?)", [(1, "a"), (2, "b"), (3, None)])
+    yield c
+    c.close()
+
+
+def test_module_globals():
+    assert infersql.apilevel == "2.0"
+    assert infersql.threadsafety in (0, 1, 2, 3)
+    assert infersql.paramstyle == "qmark"
+    assert callable(infersql.connect)
+
+
+def test_exception_hierarchy_on_module_and_connection(conn):
+    for name in EXCEPTIONS:
+        assert getattr(conn, name) is getattr(infersql, name)
+    assert issubclass(infersql.Warning, Exception) and issubclass(infersql.Error, Exception)
+    assert issubclass(infersql.InterfaceError, infersql.Error)
+    assert issubclass(infersql.DatabaseError, infersql.Error)
+    for name in EXCEPTIONS[4:]:
+        assert issubclass(getattr(infersql, name), infersql.DatabaseError)
+
+
+def test_description_rowcount_and_fetches(conn):
+    cur = conn.cursor()
+    assert cur.arraysize == 1 and cur.description is None and cur.rowcount == -1
+    cur.execute("SELECT i, s FROM t ORDER BY i")
+    assert [d[0] for d in cur.description] == ["i", "s"]
+    assert all(len(d) == 7 for d in cur.description)
+    assert cur.fetchone() == (1, "a")
+    assert cur.fetchmany() == [(2, "b")]
+    assert cur.fetchall() == [(3, None)]
+    assert cur.fetchone() is None
+    cur.arraysize = 2
+    cur.execute("SELECT i FROM t ORDER BY i")
+    assert cur.fetchmany() == [(1,), (2,)]
+
+
+def test_llm_result_has_rowcount_and_streams_like_plain(conn):
+    cur = conn.cursor()
+    cur.execute("SELECT i, LLM_FILTER('Is it a vowel?', s) AS v FROM t ORDER BY i")
+    assert cur.rowcount == 3
+    assert [d[0] for d in cur.description] == ["i", "v"]
+    assert len(cur.fetchmany(2)) == 2 and len(cur.fetchall()) == 1
+    assert cur.fetchone() is None
+
+
+def test_qmark_parameters(conn):
+    cur = conn.cursor()
+    assert cur.execute("SELECT s FROM t WHERE i = ?", [2]).fetchall() == [("b",)]
+    rows = cur.execute("SELECT i, LLM('Echo', s, max_tokens := 2) FROM t WHERE i > ? ORDER BY i",
+                       (1,)).fetchall()
+    assert [r[0] for r in rows] == [2, 3]
+
+
+def test_commit_and_rollback(conn):
+    cur = conn.cursor()
+    conn.commit()          # autocommit mode, nothing open: a no-op, not an error
+    conn.rollback()
+    cur.execute("BEGIN TRANSACTION")
+    cur.execute("INSERT INTO t VALUES (9, 'z')")
+    assert cur.execute("SELECT count(*) FROM t WHERE i = 9").fetchone() == (1,)
+    conn.rollback()
+    assert conn.execute("SELECT count(*) FROM t WHERE i = 9").fetchone() == (0,)
+    cur.execute("BEGIN TRANSACTION")
+    cur.execute("INSERT INTO t VALUES (11, 'x')")
+    conn.commit()
+    assert conn.execute("SELECT count(*) FROM t WHERE i = 11").fetchone() == (1,)
+
+
+def test_context_managers_and_close(tiny_model, tmp_path):
+    path = str(tmp_path / "ctx.duckdb")
+    with infersql.connect(path, model=tiny_model) as c:
+        with c.cursor() as cur:
+            cur.execute("CREATE TABLE x AS SELECT 1 AS one")
+        with pytest.raises(infersql.InterfaceError):
+            cur.execute("SELECT 1")
+    assert c.closed
+    with pytest.raises(infersql.InterfaceError):
+        c.cursor()
+    with infersql.connect(path, model=tiny_model) as c:
+        assert c.execute("SELECT one FROM x").fetchall() == [(1,)]
+
+
+def test_errors_are_pep249_and_connection_survives(conn):
+    cur = conn.cursor()
+    with pytest.raises(infersql.ProgrammingError):
+        cur.execute("SELEC 1")
+    with pytest.raises(infersql.ProgrammingError):
+        cur.execute("SELECT * FROM no_such_table")
+    with pytest.raises(infersql.ProgrammingError):
+        cur.execute("INSERT INTO t VALUES (1)")
+    with pytest.raises(infersql.Error):
+        cur.fetchall()
+    assert cur.execute("SELECT count(*) FROM t").fetchone() == (3,)
+
+
+def test_executemany_and_iteration(conn):
+    cur = conn.cursor()
+    cur.executemany("INSERT INTO t VALUES (?, ?)", [(4, "d"), (5, "e")])
+    assert [r for r in cur.execute("SELECT i FROM t WHERE i > 3 ORDER BY i")] == [(4,), (5,)]
+
+
+def test_cursor_per_thread(conn):
+    out = {}
+
+    def work(k):
+        cur = conn.cursor()
+        out[k] = cur.execute("SELECT sum(i) + ? FROM t", [k]).fetchone()[0]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert out == {k: 6 + k for k in range(4)}
