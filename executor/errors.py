@@ -12,3 +12,7 @@ class BadCallError(QueryError):
 class InferenceError(QueryError):
     """The model cannot serve the call: it fails to load, a prompt is too long
     (OperationalError)."""
+
+
+class QueryCancelled(QueryError):
+    """The statement was cancelled (Ctrl-C); finished LLM results are kept in the cache."""

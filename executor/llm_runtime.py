@@ -16,7 +16,7 @@ from typing import Callable
 
 from catalog import Catalog
 
-from .errors import BadCallError, InferenceError
+from .errors import BadCallError, InferenceError, QueryCancelled
 from .llm_call import LLMCall
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class LLMRuntime:
         self.progress = Progress()
         self._started = time.perf_counter()
         self.flush_every = FLUSH_EVERY
+        self.cancel = threading.Event()     # set to stop the running statement's inference
 
     # ---- models ---------------------------------------------------------------------------
     def resolve(self, name: str | None) -> tuple[str, dict]:
@@ -92,6 +93,7 @@ class LLMRuntime:
 
     # ---- evaluation -----------------------------------------------------------------------
     def begin_statement(self) -> None:
+        self.cancel.clear()
         self.progress = Progress()
         self._started = time.perf_counter()
 
@@ -116,7 +118,7 @@ class LLMRuntime:
 
     def _infer(self, call: LLMCall, path: str, todo: list[str], columns, prompts,
                options: str | None = None) -> list[str]:
-        from executor.engine import EngineError, Request
+        from executor.engine import CancelledError, EngineError, Request
 
         engine = self.engine(call.model)
         reqs = [Request(prompt=p, max_tokens=call.max_tokens, temperature=call.temperature,
@@ -148,7 +150,11 @@ class LLMRuntime:
 
         with self._lock:
             try:
-                outs = engine.generate(reqs, progress=on_progress, on_result=on_result)
+                outs = engine.generate(reqs, progress=on_progress, on_result=on_result,
+                                       should_stop=self.cancel.is_set)
+            except CancelledError as exc:
+                # A plain error, not KeyboardInterrupt: DuckDB then ends the query normally.
+                raise QueryCancelled(str(exc)) from exc
             except EngineError as exc:
                 raise InferenceError(self._describe(call, exc, todo, columns, prompts)) from exc
             finally:

@@ -134,7 +134,10 @@ def main(argv=None) -> int:
         print(f"Error: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     finally:
-        conn.close()
+        try:
+            conn.close()
+        except Exception as error:
+            print(f"Error while closing: {error}", file=sys.stderr)
 
 
 if __name__ == "__main__":

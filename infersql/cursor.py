@@ -4,13 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import threading
+
 import duckdb
 
-from executor.errors import BadCallError
+from executor.errors import BadCallError, QueryCancelled
 from optimizer import mentions_llm, plan_statement
 
 from . import exceptions as exc
 from .functions import UDFErrors, registered
+
+
+def _interruptible(work, cancel) -> None:
+    """Run ``work`` in a worker thread while this thread waits in Python, so Ctrl-C arrives
+    here (DuckDB would otherwise hold it until the query ends); then ``cancel`` the work,
+    wait for it to wind down, and re-raise. (DuckDB refuses ``interrupt()`` from another
+    thread while the connection is busy, so cancelling goes through the LLM runtime: the
+    engine stops within one iteration and the UDF's error ends the query.)"""
+    outcome: list = []
+    finished = threading.Event()      # not Thread.join: an interrupted join can wrongly
+                                      # report the thread as stopped (CPython 3.11)
+
+    def run() -> None:
+        try:
+            work()
+            outcome.append(None)
+        except BaseException as error:      # handed to the waiting thread
+            outcome.append(error)
+        finally:
+            finished.set()
+
+    threading.Thread(target=run, name="infersql-statement", daemon=True).start()
+    try:
+        while not finished.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        cancel()
+        while not finished.wait(0.1):
+            pass
+        raise
+    if outcome[0] is not None:
+        raise outcome[0]
 
 
 class Cursor:
@@ -80,10 +114,13 @@ class Cursor:
         errors = UDFErrors()
         with registered(con, runtime, planned.udfs, errors):
             try:
-                con.execute(planned.sql, parameters)
                 # Results are read now: the statement's UDFs exist only inside this block.
-                self._capture(con, materialize=True)
+                _interruptible(lambda: (con.execute(planned.sql, parameters),
+                                        self._capture(con, materialize=True)),
+                               runtime.cancel.set)
             except duckdb.Error:
+                if isinstance(errors.first, QueryCancelled):
+                    raise KeyboardInterrupt from errors.first
                 if errors.first is not None:
                     raise errors.first
                 raise

@@ -47,6 +47,7 @@ def plan_statement(sql: str) -> PlannedStatement:
     udfs: list[tuple[str, LLMCall, int]] = []
     calls = [n for n in tree.find_all(exp.Anonymous, bfs=False) if str(n.this).upper() in KINDS]
     described = [_describe(n) for n in calls]            # from the original text, outer first
+    _name_output_columns(tree)
     for node, (call, field_at) in reversed(list(zip(calls, described))):   # inner calls first
         name = f"__infersql_{call.kind}_{next(_names)}"
         udfs.append((name, call, len(field_at)))
@@ -58,6 +59,19 @@ def plan_statement(sql: str) -> PlannedStatement:
             node.replace(replacement)
     text = tree.sql(dialect="duckdb")
     return PlannedStatement(f"{explain} {text}".strip(), udfs, explain)
+
+
+def _name_output_columns(tree: exp.Expression) -> None:
+    """Give unaliased select items that contain an LLM call their original text as a name,
+    so result columns read ``LLM_FILTER('...', review)``, not the rewritten UDF call."""
+    for select in tree.find_all(exp.Select):
+        for i, item in enumerate(select.expressions):
+            if isinstance(item, exp.Alias) or not any(
+                    str(n.this).upper() in KINDS for n in item.find_all(exp.Anonymous)):
+                continue
+            alias = exp.Alias(alias=exp.to_identifier(item.sql(dialect="duckdb"), quoted=True))
+            item.replace(alias)
+            alias.set("this", item)         # the same node: the calls found in it stay valid
 
 
 def _describe(node: exp.Anonymous) -> tuple[LLMCall, list[int]]:

@@ -1,51 +1,90 @@
 """The SQL oracle: plain DuckDB with one-row-at-a-time Python UDFs calling the same model.
 
-Prompts follow the documented format (instruction, then ``name: value`` lines, then the answer
-hint); each row is its own ``generate`` call with greedy decoding. An optimized query must
-return exactly what the same query returns through these functions.
+``naive_sql`` turns each LLM call into a call of a native (per-row) UDF that receives the
+instruction, labels, field names and field values; the UDF builds the documented prompt
+(instruction, ``name: value`` lines, answer hint) and makes one greedy ``generate`` call per
+row. It is written independently of the optimizer, so an optimized query must return exactly
+what its naive translation returns.
 """
 from __future__ import annotations
 
 import duckdb
+import sqlglot
+from sqlglot import exp
 
 from executor.engine import Engine, EngineConfig, Request
 
+_KINDS = {"LLM": "llm", "LLM_FILTER": "filter", "LLM_CLASSIFY": "classify"}
 
-def _prompt(instruction: str, fields: list[tuple[str, object]], hint: str | None) -> str:
-    lines = [instruction] + [f"{n}: {'NULL' if v is None else v}" for n, v in fields]
-    if hint:
-        lines.append(hint)
+
+def _prompt(kind, instruction, labels, names, values) -> str:
+    if instruction is None:
+        return values[0]
+    lines = [instruction] + [f"{n}: {'NULL' if v is None else v}" for n, v in zip(names, values)]
+    if kind == "filter":
+        lines.append("Answer yes or no.")
+    elif kind == "classify":
+        lines.append("Answer with one of: " + ", ".join(labels) + ".")
     return "\n".join(lines) + "\n"
 
 
 def naive_connection(model: str) -> duckdb.DuckDBPyConnection:
     engine = Engine(EngineConfig(model=model, kv_cache_bytes=8 << 20))
 
-    def one(prompt: str, **kw) -> str:
-        return engine.generate([Request(prompt=prompt, chat=True, **kw)])[0].text
+    def answer(kind, instruction, labels, names, values, max_tokens):
+        prompt = _prompt(kind, instruction, labels, names, values)
+        if prompt is None:
+            return None
+        choices = ["yes", "no"] if kind == "filter" else (list(labels) if kind == "classify" else None)
+        return engine.generate([Request(prompt=prompt, chat=True, max_tokens=max_tokens,
+                                        choices=choices)])[0].text
 
-    def llm(instruction, name, value, max_tokens):
-        return one(_prompt(instruction, [(name, value)], None), max_tokens=max_tokens)
-
-    def llm2(instruction, n1, v1, n2, v2, max_tokens):
-        return one(_prompt(instruction, [(n1, v1), (n2, v2)], None), max_tokens=max_tokens)
-
-    def filt(instruction, name, value):
-        return one(_prompt(instruction, [(name, value)], "Answer yes or no."),
-                   choices=["yes", "no"]) == "yes"
-
-    def classify(instruction, labels, name, value):
-        hint = "Answer with one of: " + ", ".join(labels) + "."
-        return one(_prompt(instruction, [(name, value)], hint), choices=list(labels))
-
-    con = duckdb.connect()
+    params = ["VARCHAR", "VARCHAR", "VARCHAR[]", "VARCHAR[]", "VARCHAR[]", "INTEGER"]
     kw = dict(type="native", null_handling="special", side_effects=True)
-    con.create_function("naive_llm", llm, ["VARCHAR", "VARCHAR", "VARCHAR", "INTEGER"], "VARCHAR", **kw)
-    con.create_function("naive_llm2", llm2, ["VARCHAR"] * 5 + ["INTEGER"], "VARCHAR", **kw)
-    con.create_function("naive_filter", filt, ["VARCHAR"] * 3, "BOOLEAN", **kw)
-    con.create_function("naive_classify", classify, ["VARCHAR", "VARCHAR[]", "VARCHAR", "VARCHAR"],
-                        "VARCHAR", **kw)
+    con = duckdb.connect()
+    con.create_function("naive_text", answer, params, "VARCHAR", **kw)
+
+    def filt(kind, instruction, labels, names, values, max_tokens):
+        text = answer(kind, instruction, labels, names, values, max_tokens)
+        return None if text is None else text == "yes"
+
+    con.create_function("naive_filter", filt, params, "BOOLEAN", **kw)
     return con
+
+
+def _strings(values) -> exp.Expression:
+    return exp.cast(exp.Array(expressions=[exp.Literal.string(v) for v in values]), "VARCHAR[]")
+
+
+def naive_sql(sql: str) -> str:
+    """``sql`` with every LLM call replaced by its per-row UDF equivalent."""
+    def swap(node):
+        if not (isinstance(node, exp.Anonymous) and str(node.this).upper() in _KINDS):
+            return node
+        kind = _KINDS[str(node.this).upper()]
+        max_tokens = exp.Literal.number(32)
+        args = []
+        for a in node.expressions:
+            if isinstance(a, exp.PropertyEQ):
+                assert a.this.name == "max_tokens", "the oracle knows only max_tokens :="
+                max_tokens = a.expression
+            else:
+                args.append(a)
+        labels = []
+        if kind == "classify":
+            labels = [e.this for e in args.pop(1).expressions]
+        if len(args) == 1:
+            instruction, fields = exp.Null(), args
+        else:
+            instruction, fields = args[0], args[1:]
+        names = [f.name if isinstance(f, exp.Column) else f.sql(dialect="duckdb") for f in fields]
+        values = exp.cast(exp.Array(expressions=[exp.cast(f, "VARCHAR") for f in fields]), "VARCHAR[]")
+        fn = "naive_filter" if kind == "filter" else "naive_text"
+        return exp.Anonymous(this=fn, expressions=[exp.Literal.string(kind), instruction,
+                                                   _strings(labels), _strings(names), values,
+                                                   max_tokens])
+
+    return sqlglot.parse_one(sql, dialect="duckdb").transform(swap).sql(dialect="duckdb")
 
 
 FIXTURE_SQL = """

@@ -7,12 +7,13 @@ Usable on its own for offline batch inference, without SQL::
     outs = engine.generate([Request(prompt="text", max_tokens=8)])
 """
 from .config import EngineConfig
-from .errors import CacheTooSmallError, EngineError, InvalidRequestError, ModelLoadError
+from .errors import (CacheTooSmallError, CancelledError, EngineError, InvalidRequestError,
+                     ModelLoadError)
 from .request import Output, Request
 from .stats import EngineStats
 
 __all__ = ["Engine", "EngineConfig", "Request", "Output", "EngineStats", "EngineError",
-           "InvalidRequestError", "ModelLoadError", "CacheTooSmallError"]
+           "InvalidRequestError", "ModelLoadError", "CacheTooSmallError", "CancelledError"]
 
 
 def __getattr__(name):

@@ -17,7 +17,7 @@ import torch
 from . import choices as choice_scoring
 from .block_manager import BlockManager
 from .config import EngineConfig
-from .errors import EngineError
+from .errors import CancelledError, EngineError
 from .eviction import make_eviction_policy
 from .model_runner import ModelRunner
 from .preemption import make_preemption_policy
@@ -87,12 +87,14 @@ class Engine:
     # ---- public -------------------------------------------------------------------------
     def generate(self, requests: list[Request],
                  progress: Callable[[int, int], None] | None = None,
-                 on_result: Callable[[int, Output], None] | None = None) -> list[Output]:
+                 on_result: Callable[[int, Output], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> list[Output]:
         """Run every request to completion; outputs in request order.
 
         ``progress(done, total)`` is called as requests complete; ``on_result(index, output)``
-        as soon as each one is complete. On any exception (Ctrl-C included) the unfinished
-        work is dropped and the engine stays usable; completed results were already reported.
+        as soon as each one is complete; ``should_stop()``, checked every iteration, cancels
+        with ``CancelledError``. On any exception (Ctrl-C included) the unfinished work is
+        dropped and the engine stays usable; completed results were already reported.
         """
         preps = []
         for i, r in enumerate(requests):
@@ -113,6 +115,8 @@ class Engine:
         self.stats.prompt_tokens += sum(len(p.prompt_ids) for p in preps)
         try:
             while self.scheduler.has_work():
+                if should_stop is not None and should_stop():
+                    raise CancelledError(f"cancelled with {done} of {len(requests)} requests done")
                 finished = self._iterate(by_seq)
                 for item in finished:
                     out = item.output(self.tokenizer)

@@ -15,3 +15,7 @@ class ModelLoadError(EngineError, OSError):
 
 class CacheTooSmallError(EngineError, MemoryError):
     """The KV budget cannot hold even one request; raise kv_cache_bytes or shorten the prompt."""
+
+
+class CancelledError(EngineError):
+    """``generate`` stopped because its ``should_stop`` callback said so (e.g. Ctrl-C)."""
