@@ -41,6 +41,7 @@ def sample_rows(rows: list[dict], n: int, seed: int = 0) -> list[dict]:
 
 
 def clip(text: str, words: int) -> str:
+    """The first ``words`` words: keeps prompts near 450 tokens with the demo tokenizer."""
     parts = text.split()
     return " ".join(parts[:words])
 
@@ -73,9 +74,11 @@ def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        cpu = next(l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("Model name"))
+        cpu = next(line.split(":", 1)[1].strip() for line in out.splitlines()
+                   if line.startswith("Model name"))
     except Exception:
         pass
     import torch
 
-    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    return (f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, "
+            f"{torch.get_num_threads()} threads")

@@ -2,57 +2,81 @@
 
 Workload: sampled rows of movies.csv under one instruction (see ``common.movie_prompt``); every
 system gets the same prompt token ids, decodes greedily and exactly ``--max-tokens`` tokens
-(EOS ignored), and is timed over the whole batch after a warm-up. Peers:
+(EOS ignored everywhere, so decode lengths match), and is timed over the whole batch after a
+warm-up. The engine, (b) and vLLM get the same per-iteration token budget (``--batch-tokens``).
+Peers:
   (a) HF ``generate`` with left-padded batches: what a user writes;
   (b) transformers' own continuous batching (``generate_batch``);
   (c) this engine with prefix caching off;
   (d) vLLM's CPU build with prefix caching, from a separate venv (``--vllm-python``).
-Prints each system's time and throughput and the engine's speedup over each.
+Prints each system's time and throughput, the engine's speedup over each, and how many greedy
+outputs agree with the engine's, as a markdown snippet for bench/BENCHMARKS.md.
 
     python bench/engine_bench.py --data ../shared/data --rows 128 --max-tokens 8
 """
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import logging
 import os
+import re
 import subprocess
+import sys
 import tempfile
 import time
+from dataclasses import dataclass
 
 import torch
 
 from common import DEFAULT_DATA, REPO, load_rows, machine, model_path, movie_prompt, sample_rows
 
 WARMUP = [[11, 12, 13, 14] * 8, [21, 22, 23] * 9]
+BLOCK_SIZE = 16
 
 
-def run_engine(path: str, prompts: list[list[int]], max_tokens: int, prefix_caching: bool):
+@dataclass
+class Workload:
+    """What every system runs: the same prompt ids, decode length, dtype and token budget."""
+
+    path: str
+    prompts: list[list[int]]
+    max_tokens: int
+    dtype: str
+    batch_tokens: int
+
+
+def run_engine(w: Workload, prefix_caching: bool):
     from executor.engine import Engine, EngineConfig, Request
 
-    engine = Engine(EngineConfig(model=path, kv_cache_bytes=1 << 30, max_batch_tokens=2048,
+    engine = Engine(EngineConfig(model=w.path, device="cpu", dtype=w.dtype, kv_cache_bytes=1 << 30,
+                                 block_size=BLOCK_SIZE, max_batch_tokens=w.batch_tokens,
                                  prefix_caching=prefix_caching))
     engine.generate([Request(prompt_ids=p, max_tokens=2) for p in WARMUP])
     engine.reset_stats()
     start = time.perf_counter()
-    outs = engine.generate([Request(prompt_ids=p, max_tokens=max_tokens, ignore_eos=True)
-                            for p in prompts])
+    outs = engine.generate([Request(prompt_ids=p, max_tokens=w.max_tokens, ignore_eos=True)
+                            for p in w.prompts])
     return time.perf_counter() - start, [o.token_ids for o in outs], engine.stats
 
 
-def _hf_model(path: str):
+def _hf_model(w: Workload):
+    """The model for the HF peers, with EOS unset: a GenerationConfig's unset fields are filled
+    from the model's own, so this is the only way to make HF ignore EOS like the others."""
     from transformers import AutoModelForCausalLM
 
-    return AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(w.path, dtype=getattr(torch, w.dtype)).eval()
+    model.generation_config.eos_token_id = None
+    return model
 
 
-def run_hf_padded(path: str, prompts: list[list[int]], max_tokens: int, batch_size: int):
+def run_hf_padded(w: Workload, batch_size: int):
     from transformers import GenerationConfig
 
-    model = _hf_model(path)
+    model = _hf_model(w)
     pad = model.generation_config.pad_token_id or 0
-    config = GenerationConfig(max_new_tokens=max_tokens, do_sample=False, pad_token_id=pad)
+    config = GenerationConfig(max_new_tokens=w.max_tokens, do_sample=False, pad_token_id=pad)
 
     def batch(group):
         width = max(len(p) for p in group)
@@ -65,52 +89,71 @@ def run_hf_padded(path: str, prompts: list[list[int]], max_tokens: int, batch_si
     batch(WARMUP)
     start = time.perf_counter()
     outs = []
-    for i in range(0, len(prompts), batch_size):
-        outs.extend(batch(prompts[i:i + batch_size]))
+    for i in range(0, len(w.prompts), batch_size):
+        outs.extend(batch(w.prompts[i:i + batch_size]))
     return time.perf_counter() - start, outs
 
 
-def run_hf_continuous(path: str, prompts: list[list[int]], max_tokens: int):
+def run_hf_continuous(w: Workload):
+    """``generate_batch`` with the engine's page size and token budget: its CPU default budget
+    (8192) is about twice as slow on this workload."""
     from transformers import GenerationConfig
+    from transformers.generation.configuration_utils import ContinuousBatchingConfig
 
-    logging.getLogger("ContinuousBatchingLogger").setLevel(logging.ERROR)
-    model = _hf_model(path)
-    config = GenerationConfig(max_new_tokens=max_tokens, do_sample=False, eos_token_id=None,
-                              pad_token_id=0)
-    model.generate_batch(inputs=WARMUP, generation_config=config)
+    logging.getLogger("ContinuousBatchingLogger").setLevel(logging.CRITICAL)
+    model = _hf_model(w)
+    config = GenerationConfig(max_new_tokens=w.max_tokens, do_sample=False, pad_token_id=0)
+    blocks = sum(-(-(len(p) + w.max_tokens) // BLOCK_SIZE) for p in w.prompts)
+    cb = ContinuousBatchingConfig(page_size=BLOCK_SIZE, max_batch_tokens=w.batch_tokens,
+                                  num_blocks=blocks)
+    model.generate_batch(inputs=WARMUP, generation_config=config, continuous_batching_config=cb)
     start = time.perf_counter()
-    out = model.generate_batch(inputs=prompts, generation_config=config)
+    out = model.generate_batch(inputs=w.prompts, generation_config=config,
+                               continuous_batching_config=cb)
     seconds = time.perf_counter() - start
-    return seconds, [out[f"req_{i}"].generated_tokens for i in range(len(prompts))]
+    return seconds, [out[f"req_{i}"].generated_tokens for i in range(len(w.prompts))]
 
 
-def run_vllm(python: str, path: str, prompts: list[list[int]], max_tokens: int):
+def run_vllm(w: Workload, python: str, block_size: int):
+    """Runs bench/vllm_peer.py with the vLLM venv's python; raises RuntimeError with vLLM's
+    root-cause error line when it fails (e.g. a head size its CPU kernels lack)."""
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = os.path.join(tmp, "in.json"), os.path.join(tmp, "out.json")
-        json.dump({"model": path, "prompts": prompts, "max_tokens": max_tokens}, open(src, "w"))
+        with open(src, "w") as f:
+            json.dump({"model": w.path, "prompts": w.prompts, "max_tokens": w.max_tokens,
+                       "dtype": w.dtype, "max_batch_tokens": w.batch_tokens,
+                       "block_size": block_size}, f)
         env = dict(os.environ, VLLM_CPU_KVCACHE_SPACE="2", VLLM_LOGGING_LEVEL="ERROR")
         proc = subprocess.run([python, str(REPO / "bench" / "vllm_peer.py"), src, dst],
-                              capture_output=True, text=True, env=env, cwd=tmp)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env=env, cwd=tmp)
         if proc.returncode != 0:
-            raise RuntimeError(proc.stderr[-2000:])
-        res = json.load(open(dst))
-    return res["seconds"], res["outputs"]
-
-
-def _until_eos(tokens: list[int], eos: int) -> list[int]:
-    return tokens[:tokens.index(eos) + 1] if eos in tokens else tokens
+            root = re.search(r"\w*Error: .*", proc.stdout)    # the first one is the cause
+            raise RuntimeError(root.group(0) if root else proc.stdout[-500:])
+        with open(dst) as f:
+            res = json.load(f)
+    return res["seconds"], res["outputs"], res["block_size"], res["cached_tokens"]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default=str(DEFAULT_DATA), help="folder with movies.csv (or the file)")
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=str(DEFAULT_DATA),
+                    help="folder with movies.csv (or the file itself)")
     ap.add_argument("--rows", type=int, default=128)
     ap.add_argument("--max-tokens", type=int, default=8)
-    ap.add_argument("--size", default="small", choices=["tiny", "small", "medium"],
+    ap.add_argument("--size", default="medium", choices=["tiny", "small", "medium"],
                     help="size of the random Qwen2 built when --model is not given")
     ap.add_argument("--model", help="an existing HF model folder instead of a random one")
     ap.add_argument("--batch-size", type=int, default=16, help="HF generate batch size")
+    ap.add_argument("--batch-tokens", type=int, default=2048,
+                    help="per-iteration token budget of the engine, generate_batch and vLLM")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+                    help="weights and activations, the same for every system")
     ap.add_argument("--vllm-python", default="/work/vllm-venv/bin/python")
+    ap.add_argument("--vllm-block-size", type=int, default=32,
+                    help="vLLM's KV block size: its CPU attention takes multiples of 32 only; "
+                         "32 shares the most prefix (its default, 128, is slower here)")
     ap.add_argument("--skip-vllm", action="store_true")
     ap.add_argument("--skip-hf-batch", action="store_true")
     args = ap.parse_args()
@@ -122,46 +165,57 @@ def main() -> None:
     tok = AutoTokenizer.from_pretrained(path)
     rows = sample_rows(load_rows(args.data, "movies"), args.rows)
     prompts = [tok(movie_prompt(r)).input_ids for r in rows]
+    w = Workload(path, prompts, args.max_tokens, args.dtype, args.batch_tokens)
     n_prompt = sum(len(p) for p in prompts)
-    n_out = len(prompts) * args.max_tokens
-    print(f"machine: {machine()}")
-    print(f"model: {path} | rows: {len(prompts)} | prompt tokens: {n_prompt} "
-          f"(mean {n_prompt / len(prompts):.0f}) | new tokens per row: {args.max_tokens}")
+    total = n_prompt + len(prompts) * args.max_tokens
+    notes = [f"{datetime.date.today()}, {machine()}",
+             f"command: `{' '.join(['python bench/engine_bench.py', *sys.argv[1:]])}`",
+             f"model: {args.model or 'random qwen2 ' + args.size} | rows: {len(prompts)} | "
+             f"prompt tokens: {n_prompt} (mean {n_prompt / len(prompts):.0f}) | "
+             f"new tokens per row: {args.max_tokens} | {args.dtype} | "
+             f"token budget: {args.batch_tokens}"]
+
+    def agree(name: str, outs: list[list[int]]) -> None:
+        same = sum(list(a) == list(b) for a, b in zip(ours_out, outs))
+        notes.append(f"greedy outputs identical to the engine's, {name}: {same}/{len(prompts)}")
 
     results: dict[str, float] = {}
-    ours_s, ours_out, stats = run_engine(path, prompts, args.max_tokens, True)
+    ours_s, ours_out, stats = run_engine(w, prefix_caching=True)
     results["infersql engine"] = ours_s
-    print(f"engine stats: prefilled {stats.prefilled_tokens}, cached {stats.cached_tokens}, "
-          f"decoded {stats.decoded_tokens}, iterations {stats.iterations}")
-    hf_s, hf_out = run_hf_padded(path, prompts, args.max_tokens, args.batch_size)
+    notes.append(f"engine stats: prefilled {stats.prefilled_tokens}, cached {stats.cached_tokens}, "
+                 f"decoded {stats.decoded_tokens}, iterations {stats.iterations}")
+    hf_s, hf_out = run_hf_padded(w, args.batch_size)
     results[f"(a) HF generate, padded batches of {args.batch_size}"] = hf_s
-    eos = tok.eos_token_id
-    same = sum(_until_eos(a, eos) == _until_eos(b, eos) for a, b in zip(ours_out, hf_out))
-    print(f"greedy outputs identical to HF generate (up to EOS, where HF stops a row): "
-          f"{same}/{len(prompts)}")
-    if not args.skip_hf_batch:
-        results["(b) HF generate_batch (continuous batching)"] = run_hf_continuous(
-            path, prompts, args.max_tokens)[0]
-    results["(c) infersql engine, prefix caching off"] = run_engine(
-        path, prompts, args.max_tokens, False)[0]
+    agree("(a)", hf_out)
+    if args.skip_hf_batch:
+        notes.append("(b) skipped (--skip-hf-batch)")
+    else:
+        cb_s, cb_out = run_hf_continuous(w)
+        results["(b) HF generate_batch (continuous batching)"] = cb_s
+        agree("(b)", cb_out)
+    results["(c) infersql engine, prefix caching off"] = run_engine(w, prefix_caching=False)[0]
     if args.skip_vllm:
-        print("vLLM: skipped (--skip-vllm)")
+        notes.append("(d) vLLM skipped (--skip-vllm)")
     elif not os.path.exists(args.vllm_python):
-        print(f"vLLM: skipped, no python at {args.vllm_python} (see bench/BENCHMARKS.md)")
+        notes.append(f"(d) vLLM skipped: no python at {args.vllm_python} "
+                     "(see bench/BENCHMARKS.md for its venv)")
     else:
         try:
-            v_s, v_out = run_vllm(args.vllm_python, path, prompts, args.max_tokens)
-            results["(d) vLLM CPU, prefix caching on"] = v_s
-            print(f"greedy outputs identical to vLLM: {sum(a == b for a, b in zip(ours_out, v_out))}/{len(prompts)}")
+            v_s, v_out, v_block, v_cached = run_vllm(w, args.vllm_python, args.vllm_block_size)
+            results[f"(d) vLLM CPU, prefix caching on, block size {v_block}"] = v_s
+            agree("(d)", v_out)
+            notes.append(f"vLLM prompt tokens from its prefix cache: {v_cached}")
         except RuntimeError as exc:
-            print(f"vLLM failed: {exc}")
+            notes.append(f"(d) vLLM failed: {exc}")
 
-    total = n_prompt + n_out
-    print(f"\n| system | seconds | rows/s | tokens/s | engine speedup |")
+    print("\n".join(f"- {n}" for n in notes))
+    print("\n| system | seconds | rows/s | tokens/s | engine speedup |")
     print("|---|---:|---:|---:|---:|")
     for name, secs in results.items():
         print(f"| {name} | {secs:.2f} | {len(prompts) / secs:.1f} | {total / secs:.0f} | "
               f"{secs / ours_s:.2f}x |")
+    print("\ntokens/s counts prompt + generated tokens; "
+          "engine speedup = system seconds / engine seconds.")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
 """The vLLM peer, run with the python of a separate venv that has vLLM's CPU build.
 
-vLLM is never a project dependency: engine_bench.py writes the prompt ids to a JSON file,
-runs this script in that venv, and reads back the timing. Usage:
+vLLM is never a project dependency: engine_bench.py writes the prompt ids and settings to a
+JSON file, runs this script in that venv, and reads back the timing and the outputs. Only the
+``generate`` call over the whole batch is timed, after a warm-up, with the prefix cache emptied
+in between so that vLLM starts as cold as the engine does. Usage:
     /path/to/vllm-venv/bin/python bench/vllm_peer.py IN.json OUT.json
+IN.json: {"model", "prompts": [[ids]], "max_tokens"} and optionally "dtype", "max_batch_tokens",
+"block_size"; OUT.json: {"seconds", "cached_tokens", "block_size", "outputs": [[ids]]}.
 """
 import json
 import sys
@@ -11,12 +15,19 @@ import time
 
 def main() -> None:
     src, dst = sys.argv[1], sys.argv[2]
-    job = json.load(open(src))
+    with open(src) as f:
+        job = json.load(f)
     from vllm import LLM, SamplingParams
     from vllm.inputs import TokensPrompt
 
-    llm = LLM(model=job["model"], enable_prefix_caching=True, dtype="float32",
-              max_model_len=job.get("max_model_len", 2048), seed=0)
+    extra = {}
+    if job.get("max_batch_tokens"):
+        extra["max_num_batched_tokens"] = job["max_batch_tokens"]
+    if job.get("block_size"):
+        extra["block_size"] = job["block_size"]
+    # LLM(...) must be created under __main__: vLLM starts worker processes that re-import it.
+    llm = LLM(model=job["model"], enable_prefix_caching=True, dtype=job.get("dtype", "float32"),
+              max_model_len=job.get("max_model_len", 2048), seed=0, **extra)
     params = SamplingParams(temperature=0.0, max_tokens=job["max_tokens"], ignore_eos=True)
     prompts = [TokensPrompt(prompt_token_ids=ids) for ids in job["prompts"]]
     llm.generate(prompts[:2], params, use_tqdm=False)          # warm-up
@@ -24,8 +35,10 @@ def main() -> None:
     start = time.perf_counter()
     outs = llm.generate(prompts, params, use_tqdm=False)
     seconds = time.perf_counter() - start
-    json.dump({"seconds": seconds, "outputs": [list(o.outputs[0].token_ids) for o in outs]},
-              open(dst, "w"))
+    with open(dst, "w") as f:
+        json.dump({"seconds": seconds, "cached_tokens": sum(o.num_cached_tokens or 0 for o in outs),
+                   "block_size": llm.llm_engine.vllm_config.cache_config.block_size,
+                   "outputs": [list(o.outputs[0].token_ids) for o in outs]}, f)
 
 
 if __name__ == "__main__":
