@@ -34,6 +34,10 @@ def _parse(argv):
     return ap.parse_args(argv)
 
 
+_CHANGES = {"INSERT", "UPDATE", "DELETE"}          # print how many rows changed
+_SILENT = {"CREATE", "DROP", "ALTER", "COPY", "ATTACH", "DETACH", "SET", "TRANSACTION"}
+
+
 class Shell:
     def __init__(self, conn: infersql.Connection, progress: ProgressBar) -> None:
         self.conn = conn
@@ -43,20 +47,22 @@ class Shell:
     def run(self, sql: str) -> bool:
         """Run every statement in ``sql``, printing results; False after the first error."""
         try:
-            statements = [s.query for s in duckdb.extract_statements(sql)]
+            statements = duckdb.extract_statements(sql)
         except duckdb.Error as error:
             print(f"Error: {error}", file=sys.stderr)
             return False
         for statement in statements:
-            if not self._one(statement):
+            if not self._one(statement.query, statement.type.name):
                 return False
         return True
 
-    def _one(self, sql: str) -> bool:
+    def _one(self, sql: str, kind: str) -> bool:
         cur = self.conn.cursor()
         try:
             cur.execute(sql)
-            if cur.description:
+            if kind in _CHANGES and cur.description:
+                print(f"({cur.fetchone()[0]} rows changed)")
+            elif kind not in _SILENT and cur.description:
                 print(format_table([d[0] for d in cur.description], cur.fetchall()))
             return True
         except infersql.Error as error:
