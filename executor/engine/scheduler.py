@@ -2,8 +2,9 @@
 
 Each iteration has a token budget (``max_batch_tokens``). Running sequences go first, in
 admission order: a decoding one takes one token, one still in prefill takes a chunk of what is
-left of the budget (chunked prefill). Then waiting sequences are admitted strictly in submitted
-order, each starting after the longest prefix the cache already holds. When the pool has no
+left of the budget (chunked prefill). Then waiting sequences are admitted in submitted order,
+each starting after the longest prefix the cache already holds (one whose prefix is being
+written this iteration waits one iteration without blocking the queue). When the pool has no
 block for a running sequence, the preemption policy picks a victim among those not yet
 scheduled this iteration; the victim releases its blocks and waits to be recomputed.
 """
@@ -89,17 +90,22 @@ class Scheduler:
         return step
 
     def _admit(self, step: Step, budget: int) -> None:
-        while self.waiting and budget > 0 and len(self.running) < self.max_num_seqs:
-            seq = self.waiting[0]
+        """Admit waiting sequences in submitted order. The one exception: a sequence whose
+        best cache source is being written this very iteration waits for the next one, and
+        does not hold back those behind it (it keeps its place at the head of the queue)."""
+        i = 0
+        while i < len(self.waiting) and budget > 0 and len(self.running) < self.max_num_seqs:
+            seq = self.waiting[i]
             match = self.blocks.match(seq)
             if match.defer:
-                break
+                i += 1
+                continue
             n = min(seq.num_tokens - match.num_tokens, budget)
             shared = len(match.block_ids)
             new_blocks = -(-(match.num_tokens + n) // self.blocks.block_size) - shared
             if not self.blocks.can_admit(match, new_blocks):
                 break
-            self.waiting.pop(0)
+            self.waiting.pop(i)
             dst = self.blocks.admit(seq, match)
             if dst is not None:
                 step.copies.append((match.copy_from, dst, match.copy_len))
