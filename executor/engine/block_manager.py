@@ -94,7 +94,7 @@ class BlockManager:
         want = tokens[pos:min(pos + bs, limit)]
         best, best_len = None, 0
         for bid in self.children.get(parent, ()):
-            n = _common_prefix(self.tokens_of[bid], want)
+            n = common_prefix(self.tokens_of[bid], want)
             if n > best_len:
                 best, best_len = bid, n
         if best is None:
@@ -230,7 +230,8 @@ class BlockManager:
         self.in_flight.clear()
 
 
-def _common_prefix(a, b) -> int:
+def common_prefix(a, b) -> int:
+    """Length of the longest common prefix of two sequences."""
     n = 0
     for x, y in zip(a, b):
         if x != y:

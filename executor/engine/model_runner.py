@@ -15,11 +15,14 @@ import torch
 
 from . import attention
 from .config import EngineConfig
+from .block_manager import common_prefix
 from .errors import ModelLoadError
 from .kv_cache import KVCache
 from .sequence import Sequence
 
 log = logging.getLogger(__name__)
+
+MIN_CASCADE_BLOCKS = 2      # a shared prefix shorter than this is not worth a cascade
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -62,22 +65,17 @@ class ModelRunner:
         text = self.hf_config.get_text_config()
         self.max_model_len = int(getattr(text, "max_position_embeddings", 0) or 1 << 30)
         self.vocab_size = int(text.vocab_size)
+        window = getattr(text, "sliding_window", None)
+        self.sliding_window = window if window and getattr(text, "use_sliding_window", True) else None
 
     def _batch(self, chunks: list[Chunk]):
-        ids, positions, logit_rows, seq_of_token = [], [], [], []
-        # Chunks are attended in padded groups of similar query length (powers of two), so
-        # padding at most doubles a group's attention work; decodes form group 1.
-        groups: dict[int, tuple[list, list, list, list]] = {}
+        ids, positions, logit_rows, seq_of_token, rows_from = [], [], [], [], []
         row = 0
         for i, c in enumerate(chunks):
             n = c.end - c.start
             ids.extend(c.seq.token_ids[c.start:c.end])
             positions.extend(range(c.start, c.end))
             seq_of_token.extend([i] * n)
-            tables, starts, ends, rows_from = groups.setdefault((n - 1).bit_length(), ([], [], [], []))
-            tables.append(c.seq.block_ids)
-            starts.append(c.start)
-            ends.append(c.end)
             rows_from.append(row)
             logit_rows.extend(row + p - c.start for p in c.seq.logit_positions(c.start, c.end))
             row += n
@@ -88,9 +86,56 @@ class ModelRunner:
                              device=dev)
         slot_mapping = table[torch.tensor(seq_of_token, device=dev), pos // bs] * bs + pos % bs
         pb = attention.PagedBatch(self.kv, slot_mapping)
-        for group in groups.values():
-            pb.groups.append(attention.build_group(*group, bs, dev))
+        prefix_of = self._cascades(chunks, pb, rows_from)
+        # Chunks are attended in padded groups of similar query length (powers of two), so
+        # padding at most doubles a group's attention work; decodes form group 1. Members of
+        # a cascade attend only past their shared prefix, in groups of their own.
+        groups: dict[tuple, tuple[list, list, list, list, list]] = {}
+        for i, c in enumerate(chunks):
+            cascade, skip = prefix_of.get(i, (None, 0))
+            key = (cascade, (c.end - c.start - 1).bit_length())
+            tables, starts, ends, rows, offsets = groups.setdefault(key, ([], [], [], [], []))
+            tables.append(c.seq.block_ids[skip:])
+            starts.append(c.start)
+            ends.append(c.end)
+            rows.append(rows_from[i])
+            offsets.append(skip * bs)
+        for (cascade, _), (tables, starts, ends, rows, offsets) in groups.items():
+            pb.groups.append(attention.build_group(tables, starts, ends, rows, bs, dev, offsets,
+                                                   in_cascade=cascade is not None))
         return ids, pos, pb, logit_rows
+
+    def _cascades(self, chunks: list[Chunk], pb, rows_from: list[int]) -> dict[int, tuple[int, int]]:
+        """Find sequences sharing leading cache blocks that all precede their queries; add a
+        ``Cascade`` per cluster to ``pb``; return chunk index -> (cascade, shared blocks)."""
+        bs = self.block_size
+        if self.sliding_window is not None and max(c.end for c in chunks) > self.sliding_window:
+            return {}
+        keyed = sorted((tuple(c.seq.block_ids[:c.start // bs]), i) for i, c in enumerate(chunks)
+                       if c.start >= MIN_CASCADE_BLOCKS * bs)
+        clusters: list[tuple[int, list[int]]] = []      # (shared blocks, chunk indices)
+        prefix: tuple = ()
+        for key, i in keyed:
+            shared = common_prefix(prefix, key) if clusters else 0
+            if clusters and shared >= MIN_CASCADE_BLOCKS and 4 * shared >= 3 * clusters[-1][0]:
+                clusters[-1] = (shared, clusters[-1][1] + [i])
+                prefix = prefix[:shared]
+            else:
+                clusters.append((len(key), [i]))
+                prefix = key
+        out = {}
+        dev = self.device
+        for shared, members in clusters:
+            if len(members) < 2:
+                continue
+            first = chunks[members[0]].seq.block_ids[:shared]
+            slots = (torch.tensor(first, device=dev)[:, None] * bs
+                     + torch.arange(bs, device=dev)).reshape(-1)
+            rows = torch.cat([torch.arange(rows_from[i], rows_from[i] + chunks[i].end - chunks[i].start,
+                                           device=dev) for i in members])
+            out.update({i: (len(pb.cascades), shared) for i in members})
+            pb.cascades.append(attention.Cascade(slots, rows))
+        return out
 
     @torch.inference_mode()
     def forward(self, chunks: list[Chunk]) -> torch.Tensor:
@@ -107,3 +152,4 @@ class ModelRunner:
 
     def copy_slots(self, src_block: int, dst_block: int, n: int) -> None:
         self.kv.copy_slots(src_block, dst_block, n)
+
