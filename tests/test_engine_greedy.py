@@ -82,3 +82,19 @@ def test_text_prompt_and_eos_match_hf(tiny_model):
         assert out.token_ids == ref
         assert out.finish_reason == ("stop" if ref[-1] == tok.eos_token_id else "length")
         assert out.text == tok.decode(ref, skip_special_tokens=True)
+
+
+def test_cascade_attention_is_used_and_matches_hf(arch_model, monkeypatch):
+    engine = Engine(EngineConfig(model=arch_model, kv_cache_bytes=8 << 20, block_size=8))
+    cascades = []
+    build = engine.runner._cascades
+
+    def spy(chunks, pb, rows_from):
+        out = build(chunks, pb, rows_from)
+        cascades.append(len(pb.cascades))
+        return out
+
+    monkeypatch.setattr(engine.runner, "_cascades", spy)
+    prompts = _prompts(6, 8, 2, 30, shared=45)
+    _check(engine, arch_model, prompts, max_tokens=8)
+    assert max(cascades) >= 1
