@@ -14,5 +14,9 @@ class InferenceError(QueryError):
     (OperationalError)."""
 
 
+class UnsupportedError(QueryError):
+    """An LLM call where InferSQL cannot run it yet, such as in a view (NotSupportedError)."""
+
+
 class QueryCancelled(QueryError):
     """The statement was cancelled (Ctrl-C); finished LLM results are kept in the cache."""

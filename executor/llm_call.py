@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 
 KINDS = {"LLM": "llm", "LLM_FILTER": "filter", "LLM_CLASSIFY": "classify"}
+OVERFLOW = ("error", "truncate")
 DEFAULT_MAX_TOKENS = 32
 
 
@@ -24,6 +25,7 @@ class LLMCall:
     max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = 0.0
     seed: int | None = None
+    on_overflow: str = "error"         # or "truncate": shorten a prompt over the context
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property

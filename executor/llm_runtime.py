@@ -7,6 +7,7 @@ are written back while the batch is still running, so an interrupted query keeps
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -16,6 +17,7 @@ from typing import Callable
 
 from catalog import Catalog
 
+from . import overflow
 from .errors import BadCallError, InferenceError, QueryCancelled
 from .llm_call import LLMCall
 
@@ -50,7 +52,6 @@ class LLMRuntime:
         self.progress = Progress()
         self._started = time.perf_counter()
         self.flush_every = FLUSH_EVERY
-        self.cancel = threading.Event()     # set to stop the running statement's inference
 
     # ---- models ---------------------------------------------------------------------------
     def resolve(self, name: str | None) -> tuple[str, dict]:
@@ -68,24 +69,39 @@ class LLMRuntime:
         if entry is not None:
             return entry.path, entry.options
         if os.path.isdir(name):
-            return name, {}
+            return os.path.abspath(name), {}
         known = ", ".join(e.name for e in self.catalog.models()) or "none registered"
         raise BadCallError(f"unknown model {name!r} (registered: {known}); register it with "
                            "connection.register_model(name, folder) or pass a model folder")
+
+    def _settings(self, name: str | None) -> tuple[str, dict]:
+        """(folder, engine options): the connection's options under the model's own."""
+        path, options = self.resolve(name)
+        return path, {**self.engine_options, **options}
 
     def engine(self, name: str | None = None):
         """The loaded engine for a model, loading it on first use."""
         from executor.engine import Engine, EngineConfig, EngineError
 
-        path, options = self.resolve(name)
+        path, merged = self._settings(name)
+        key = json.dumps([path, merged], sort_keys=True, default=str)
         with self._lock:
-            if path not in self._engines:
+            if key not in self._engines:
                 try:
-                    self._engines[path] = Engine(EngineConfig(
-                        model=path, **{**self.engine_options, **options}))
+                    self._engines[key] = Engine(EngineConfig(model=path, **merged))
                 except (EngineError, TypeError) as exc:
                     raise InferenceError(f"model {name or path!r} failed to load: {exc}") from exc
-            return self._engines[path]
+            return self._engines[key]
+
+    def cache_key(self, name: str | None) -> str:
+        """The result cache's name for a model: its folder and the dtype it runs in, since
+        float32 and bfloat16 answers can differ. Known without loading the model, so a fully
+        cached query never loads it. (The default dtype is the engine's: bfloat16 on CUDA,
+        float32 elsewhere.)"""
+        path, merged = self._settings(name)
+        device = str(merged.get("device") or "cpu")
+        dtype = merged.get("dtype") or ("bfloat16" if device.startswith("cuda") else "float32")
+        return f"{path} [{dtype}]"
 
     @property
     def loaded(self) -> list:
@@ -93,34 +109,57 @@ class LLMRuntime:
 
     # ---- evaluation -----------------------------------------------------------------------
     def begin_statement(self) -> None:
-        self.cancel.clear()
+        """Start counting progress afresh for a new statement."""
         self.progress = Progress()
         self._started = time.perf_counter()
 
-    def evaluate(self, call: LLMCall, columns: list[list]) -> list:
+    def evaluate(self, call: LLMCall, columns: list[list],
+                 should_stop: Callable[[], bool] | None = None) -> list:
         """The call's SQL value for every row of a chunk; ``columns`` are its argument
-        values, one list per argument."""
-        rows = len(columns[0]) if columns else 0
-        prompts = [call.render([c[i] for c in columns]) for i in range(rows)]
-        path, _ = self.resolve(call.model)
+        values, one list per argument. ``should_stop`` is the statement's cancel flag, checked
+        every engine iteration (per statement, so cancelling one cursor's statement leaves
+        other threads' statements running)."""
+        prompts = self._prompts(call, columns)
+        model_key = self.cache_key(call.model)
         if not call.deterministic:       # every row draws its own sample: nothing is shared
-            texts = self._infer(call, path, [p for p in prompts if p is not None], columns, prompts)
+            texts = self._infer(call, model_key, [p for p in prompts if p is not None], columns,
+                                prompts, should_stop)
             it = iter(texts)
             return [None if p is None else call.decode(next(it)) for p in prompts]
         unique = list(dict.fromkeys(p for p in prompts if p is not None))
         options = call.options_key()
-        known = self.catalog.cached(path, options, unique)
+        known = self.catalog.cached(model_key, options, unique)
         todo = [p for p in unique if p not in known]
         self.progress.cached_rows += len(unique) - len(todo)
         if todo:
-            known.update(zip(todo, self._infer(call, path, todo, columns, prompts, options)))
+            known.update(zip(todo, self._infer(call, model_key, todo, columns, prompts,
+                                               should_stop, options)))
         return [None if p is None else call.decode(known[p]) for p in prompts]
 
-    def _infer(self, call: LLMCall, path: str, todo: list[str], columns, prompts,
+    def _prompts(self, call: LLMCall, columns: list[list]) -> list[str | None]:
+        """One prompt per row (None for a NULL raw prompt), shortened to fit the context
+        where the call asks for it."""
+        rows = [[c[i] for c in columns] for i in range(len(columns[0]) if columns else 0)]
+        if call.on_overflow != "truncate":
+            return [call.render(values) for values in rows]
+        engine = self._engine_for(call)
+        with self._lock:              # the engine's tokenizer is not shared across threads
+            limit = overflow.budget(call, engine.tokenizer, engine.max_model_len)
+            return [overflow.fit(call, values, engine.tokenizer, limit) for values in rows]
+
+    def _engine_for(self, call: LLMCall):
+        """The call's engine; a model that fails to load is reported with the call."""
+        try:
+            return self.engine(call.model)
+        except InferenceError as exc:
+            raise InferenceError(f"{call.sql}: {exc}") from exc
+
+    def _infer(self, call: LLMCall, model_key: str, todo: list[str], columns, prompts,
+               should_stop: Callable[[], bool] | None,
                options: str | None = None) -> list[str]:
         from executor.engine import CancelledError, EngineError, Request
 
-        engine = self.engine(call.model)
+        engine = self._engine_for(call)
         reqs = [Request(prompt=p, max_tokens=call.max_tokens, temperature=call.temperature,
                         seed=call.seed, choices=call.choices, chat=True) for p in todo]
         pending: dict[str, str] = {}
@@ -128,7 +167,7 @@ class LLMRuntime:
 
         def flush() -> None:
             if options is not None and pending:
-                self.catalog.store(path, options, dict(pending))
+                self.catalog.store(model_key, options, dict(pending))
             pending.clear()
             last_flush[0] = time.perf_counter()
 
@@ -151,7 +190,7 @@ class LLMRuntime:
         with self._lock:
             try:
                 outs = engine.generate(reqs, progress=on_progress, on_result=on_result,
-                                       should_stop=self.cancel.is_set)
+                                       should_stop=should_stop)
             except CancelledError as exc:
                 # A plain error, not KeyboardInterrupt: DuckDB then ends the query normally.
                 raise QueryCancelled(str(exc)) from exc

@@ -9,6 +9,8 @@ from .cursor import Cursor
 from .exceptions import (DatabaseError, DataError, Error, IntegrityError, InterfaceError,
                          InternalError, NotSupportedError, OperationalError, ProgrammingError,
                          Warning)
+from .types import (BINARY, DATETIME, NUMBER, ROWID, STRING, Binary, Date, DateFromTicks, Time,
+                    TimeFromTicks, Timestamp, TimestampFromTicks)
 
 apilevel = "2.0"
 threadsafety = 2          # threads may share the module and connections, not cursors
@@ -17,4 +19,5 @@ paramstyle = "qmark"
 __all__ = ["connect", "Connection", "Cursor", "apilevel", "threadsafety", "paramstyle",
            "Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
            "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
-           "NotSupportedError"]
+           "NotSupportedError", "Date", "Time", "Timestamp", "DateFromTicks", "TimeFromTicks",
+           "TimestampFromTicks", "Binary", "STRING", "BINARY", "NUMBER", "DATETIME", "ROWID"]

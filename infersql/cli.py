@@ -43,6 +43,9 @@ class Shell:
         self.conn = conn
         self.progress = progress
         conn.runtime.listeners.append(progress)
+        # One cursor, one DuckDB session: temporary tables, SET and BEGIN ... COMMIT carry
+        # from one statement to the next, as in any SQL shell.
+        self.cursor = conn.cursor()
 
     def run(self, sql: str) -> bool:
         """Run every statement in ``sql``, printing results; False after the first error."""
@@ -57,7 +60,7 @@ class Shell:
         return True
 
     def _one(self, sql: str, kind: str) -> bool:
-        cur = self.conn.cursor()
+        cur = self.cursor
         try:
             cur.execute(sql)
             if kind in _CHANGES and cur.description:
@@ -75,7 +78,6 @@ class Shell:
             raise
         finally:
             self.progress.close()
-            cur.close()
 
     def interactive(self) -> None:
         print("InferSQL shell: end statements with ';', .quit to leave.", file=sys.stderr)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import weakref
 
 import duckdb
@@ -42,6 +43,7 @@ class Connection:
         self.catalog = Catalog(self._db)
         self.runtime = LLMRuntime(self.catalog, model, _builtin_model, engine_options)
         self._cursors: weakref.WeakSet[Cursor] = weakref.WeakSet()
+        self._session = threading.local()       # each thread's cursor for execute()
         self.closed = False
 
     # ---- PEP 249 --------------------------------------------------------------------------
@@ -90,8 +92,15 @@ class Connection:
 
     # ---- conveniences ---------------------------------------------------------------------
     def execute(self, operation: str, parameters=None) -> Cursor:
-        """Shortcut: a new cursor that has run ``operation``."""
-        return self.cursor().execute(operation, parameters)
+        """Shortcut, as in DuckDB's own API: run ``operation`` on this thread's session cursor
+        and return it. The calls of one thread share one DuckDB session, so temporary tables,
+        SET options and an open transaction carry over from call to call; each call replaces
+        the previous call's result. Other threads get sessions of their own."""
+        self._check()
+        cur = getattr(self._session, "cursor", None)
+        if cur is None or cur._con is None:
+            cur = self._session.cursor = self.cursor()
+        return cur.execute(operation, parameters)
 
     @property
     def engine(self):

@@ -12,15 +12,16 @@ from executor.errors import BadCallError, QueryCancelled
 from optimizer import mentions_llm, plan_statement
 
 from . import exceptions as exc
-from .functions import UDFErrors, registered
+from .functions import StatementState, registered
 
 
 def _interruptible(work, cancel) -> None:
     """Run ``work`` in a worker thread while this thread waits in Python, so Ctrl-C arrives
     here (DuckDB would otherwise hold it until the query ends); then ``cancel`` the work,
     wait for it to wind down, and re-raise. (DuckDB refuses ``interrupt()`` from another
-    thread while the connection is busy, so cancelling goes through the LLM runtime: the
-    engine stops within one iteration and the UDF's error ends the query.)"""
+    thread while the connection is busy, so cancelling goes through the statement's own
+    flag, which its UDFs hand the engine: the engine stops within one iteration and the
+    UDF's error ends the query.)"""
     outcome: list = []
     finished = threading.Event()      # not Thread.join: an interrupted join can wrongly
                                       # report the thread as stopped (CPython 3.11)
@@ -85,25 +86,41 @@ class Cursor:
             raise exc.ProgrammingError(f"SQL must be a str, got {type(operation).__name__}")
         self._rows, self._pos, self.description, self.rowcount = None, 0, None, -1
         try:
+            # PEP 249: a new statement replaces the last result. DuckDB 2.0 refuses new work
+            # (registering a UDF too) while a query's rows are unread, so drop them first;
+            # writes are complete by then, so this loses nothing.
+            con.abort()
             if not mentions_llm(operation):
-                con.execute(operation, parameters)
-                self._capture(con, materialize=False)
+                self._run_plain(con, operation, parameters)
                 return self
             statements = [s.query for s in duckdb.extract_statements(operation)]
             if len(statements) > 1 and parameters:
                 raise exc.ProgrammingError("parameters are only allowed with a single statement")
-            for sql in statements:
+            for i, sql in enumerate(statements):
+                if i:
+                    con.abort()             # the last result is the one kept
                 self._run_llm_statement(con, sql, parameters)
         except BaseException as error:
-            raise exc.translate(error) from (error if error is not exc.translate(error) else None)
+            translated = exc.translate(error)
+            if translated is not error:
+                raise translated from error
+            if isinstance(error, Exception) and not isinstance(error, exc.Error):
+                # Not an error of the query's: a bug, said plainly, in PEP 249's terms.
+                raise exc.InternalError(f"internal error ({type(error).__name__}: {error}) "
+                                        f"while running: {operation.strip()[:200]}") from error
+            raise                                 # KeyboardInterrupt, SystemExit
         return self
 
+    def _run_plain(self, con, sql: str, parameters) -> None:
+        """SQL without LLM calls: DuckDB's own, unchanged, with its result streamed."""
+        con.execute(sql, parameters)
+        self._capture(con, materialize=False)
+
     def _run_llm_statement(self, con, sql: str, parameters) -> None:
-        if not mentions_llm(sql):
-            con.execute(sql, parameters)
-            self._capture(con, materialize=False)
+        planned = plan_statement(sql) if mentions_llm(sql) else None
+        if planned is None or not planned.udfs:   # not every statement of a script has calls
+            self._run_plain(con, sql, parameters)
             return
-        planned = plan_statement(sql)
         runtime = self.connection.runtime
         for _, call, _ in planned.udfs:       # unknown models fail before any work starts
             try:
@@ -111,33 +128,37 @@ class Cursor:
             except BadCallError as error:
                 raise BadCallError(f"{call.sql}: {error}") from error
         runtime.begin_statement()
-        errors = UDFErrors()
-        with registered(con, runtime, planned.udfs, errors):
+        state = StatementState()
+        with registered(con, runtime, planned.udfs, state):
             try:
                 # Results are read now: the statement's UDFs exist only inside this block.
                 _interruptible(lambda: (con.execute(planned.sql, parameters),
                                         self._capture(con, materialize=True)),
-                               runtime.cancel.set)
+                               state.cancel.set)
             except duckdb.Error:
-                if isinstance(errors.first, QueryCancelled):
-                    raise KeyboardInterrupt from errors.first
-                if errors.first is not None:
-                    raise errors.first
+                if isinstance(state.first, QueryCancelled):
+                    raise KeyboardInterrupt from state.first
+                if state.first is not None:
+                    raise state.first
                 raise
 
     def _capture(self, con, materialize: bool) -> None:
+        """Take the statement's result. DuckDB knows the row count of INSERT, UPDATE and
+        DELETE (PEP 249: rows affected); for a query it is known once the rows are read."""
         self.description = con.description
-        if materialize:
-            self._rows = con.fetchall() if con.description else []
-            self.rowcount = len(self._rows) if con.description else -1
-        else:
-            self._rows = None
-            self.rowcount = -1
+        self._rows = (con.fetchall() if con.description else []) if materialize else None
+        self.rowcount = con.rowcount
+        if self.rowcount < 0 and materialize and con.description:
+            self.rowcount = len(self._rows)
 
     def executemany(self, operation: str, seq_of_parameters: Iterable):
+        """Run ``operation`` once per parameter set; rowcount is the total of rows affected
+        (-1 when DuckDB does not know it for some statement)."""
+        total = 0
         for params in seq_of_parameters:
             self.execute(operation, params)
-        self._rows, self.description = None, None
+            total = -1 if total < 0 or self.rowcount < 0 else total + self.rowcount
+        self._rows, self.description, self.rowcount = None, None, total
         return self
 
     # ---- fetching -------------------------------------------------------------------------
@@ -146,10 +167,19 @@ class Cursor:
         if self.description is None:
             raise exc.ProgrammingError("no result set: the last statement returned no rows")
 
+    @staticmethod
+    def _stream(fetch, *args):
+        """Read from DuckDB's streaming result: a query can still fail while its rows are
+        produced, and that error must reach the caller as PEP 249's too."""
+        try:
+            return fetch(*args)
+        except duckdb.Error as error:
+            raise exc.translate(error) from error
+
     def fetchone(self):
         self._check_result()
         if self._rows is None:
-            return self._con.fetchone()
+            return self._stream(self._con.fetchone)
         if self._pos >= len(self._rows):
             return None
         self._pos += 1
@@ -159,7 +189,7 @@ class Cursor:
         self._check_result()
         size = self.arraysize if size is None else size
         if self._rows is None:
-            return self._con.fetchmany(size)
+            return self._stream(self._con.fetchmany, size)
         chunk = self._rows[self._pos:self._pos + size]
         self._pos += len(chunk)
         return chunk
@@ -167,7 +197,7 @@ class Cursor:
     def fetchall(self) -> list[tuple]:
         self._check_result()
         if self._rows is None:
-            return self._con.fetchall()
+            return self._stream(self._con.fetchall)
         rest = self._rows[self._pos:]
         self._pos = len(self._rows)
         return rest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from executor.errors import BadCallError, InferenceError
+from executor.errors import BadCallError, InferenceError, UnsupportedError
 
 
 class Warning(Exception):  # noqa: A001 - the name PEP 249 prescribes
@@ -67,6 +67,8 @@ def translate(exc: BaseException) -> BaseException:
         return ProgrammingError(str(exc))
     if isinstance(exc, InferenceError):
         return OperationalError(str(exc))
+    if isinstance(exc, UnsupportedError):
+        return NotSupportedError(str(exc))
     for source, target in _FROM_DUCKDB:
         if isinstance(exc, source):
             return target(str(exc))

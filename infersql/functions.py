@@ -21,12 +21,14 @@ _RETURN = {"llm": "VARCHAR", "filter": "BOOLEAN", "classify": "VARCHAR"}
 _ARROW = {"llm": pa.string(), "filter": pa.bool_(), "classify": pa.string()}
 
 
-class UDFErrors:
-    """The first exception raised inside any UDF of the running statement."""
+class StatementState:
+    """What the UDFs of one running statement share: the first exception raised inside any
+    of them, and the flag that cancels the statement's inference."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.first: BaseException | None = None
+        self.cancel = threading.Event()
 
     def record(self, exc: BaseException) -> None:
         with self._lock:
@@ -34,12 +36,12 @@ class UDFErrors:
                 self.first = exc
 
 
-def _udf(runtime: LLMRuntime, call: LLMCall, errors: UDFErrors, arity: int):
+def _udf(runtime: LLMRuntime, call: LLMCall, state: StatementState, arity: int):
     def evaluate(*arrays):
         try:
-            values = runtime.evaluate(call, [a.to_pylist() for a in arrays])
+            values = runtime.evaluate(call, [a.to_pylist() for a in arrays], state.cancel.is_set)
         except BaseException as exc:   # Ctrl-C too: DuckDB would only see a generic error
-            errors.record(exc)
+            state.record(exc)
             raise
         return pa.array(values, type=_ARROW[call.kind])
 
@@ -51,12 +53,12 @@ def _udf(runtime: LLMRuntime, call: LLMCall, errors: UDFErrors, arity: int):
 
 @contextlib.contextmanager
 def registered(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime,
-               udfs: list[tuple[str, LLMCall, int]], errors: UDFErrors):
+               udfs: list[tuple[str, LLMCall, int]], state: StatementState):
     """Register the statement's UDFs on ``con`` for the duration of the block."""
     done = []
     try:
         for name, call, arity in udfs:
-            con.create_function(name, _udf(runtime, call, errors, arity), ["VARCHAR"] * arity,
+            con.create_function(name, _udf(runtime, call, state, arity), ["VARCHAR"] * arity,
                                 _RETURN[call.kind], type="arrow", null_handling="special",
                                 side_effects=not call.deterministic)
             done.append(name)

@@ -14,14 +14,19 @@ from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.tokens import TokenType
 
-from executor.errors import BadCallError
-from executor.llm_call import DEFAULT_MAX_TOKENS, KINDS, LLMCall
+from executor.errors import BadCallError, UnsupportedError
+from executor.llm_call import DEFAULT_MAX_TOKENS, KINDS, OVERFLOW, LLMCall
 
-_MENTION = re.compile(r"\bLLM(_FILTER|_CLASSIFY)?\s*\(", re.IGNORECASE)
-_EXPLAIN = re.compile(r"^\s*EXPLAIN(\s+ANALYZE)?\b", re.IGNORECASE)
-_OPTIONS = {"model": str, "max_tokens": int, "temperature": float, "seed": int}
-_names = itertools.count()
+_MENTION = re.compile(r"\bLLM(_FILTER|_CLASSIFY)?\"?\s*\(", re.IGNORECASE)
+_EXPLAIN = re.compile(r"^(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*EXPLAIN(\s+ANALYZE)?\b",
+                      re.IGNORECASE | re.DOTALL)         # leading comments allowed
+_NAME_TOKENS = (TokenType.VAR, TokenType.IDENTIFIER)
+_STORED = {"VIEW", "MACRO", "FUNCTION"}     # CREATE kinds whose body DuckDB keeps and reruns
+_OPTIONS = {"model": str, "max_tokens": int, "temperature": float, "seed": int, "on_overflow": str}
+_names = itertools.count()   # process-wide on purpose: DuckDB registers UDFs per database,
+                              # shared by all cursors, so names must never repeat
 
 
 @dataclass
@@ -32,25 +37,56 @@ class PlannedStatement:
 
 
 def mentions_llm(sql: str) -> bool:
-    """Cheap test: statements without LLM calls go to DuckDB untouched."""
-    return bool(_MENTION.search(sql))
+    """Cheap test: statements without LLM calls go to DuckDB untouched.
+
+    Tokens, not text: ``'LLM('`` inside a string literal or a comment is no call, and such a
+    statement must not take the rewriting path (sqlglot cannot regenerate every DuckDB
+    statement). A regular expression first rules out most statements at once (a bulk INSERT
+    of megabytes is slow to tokenize), and decides for text sqlglot cannot tokenize.
+    """
+    if not _MENTION.search(sql):
+        return False
+    try:
+        tokens = sqlglot.tokenize(sql, dialect="duckdb")
+    except sqlglot.errors.TokenError:
+        return bool(_MENTION.search(sql))
+    for t, nxt in zip(tokens, tokens[1:]):
+        if t.token_type == TokenType.COMMAND and nxt.token_type == TokenType.STRING:
+            return mentions_llm(nxt.text)   # EXPLAIN, PREPARE, ...: the rest is one token
+        if (t.token_type in _NAME_TOKENS and t.text.upper() in KINDS
+                and nxt.token_type == TokenType.L_PAREN):
+            return True
+    return False
 
 
 def plan_statement(sql: str) -> PlannedStatement:
+    """One statement with its LLM calls replaced by calls of per-call UDFs, and the calls.
+
+    The UDF receives only the field values, cast to VARCHAR; instruction, field names, labels
+    and options ride along in its ``LLMCall``. Raises ``BadCallError`` for a malformed call
+    and ``UnsupportedError`` for a call where it cannot run.
+    """
     m = _EXPLAIN.match(sql)
-    explain = " ".join(m.group(0).upper().split()) if m else ""
+    explain = ("EXPLAIN ANALYZE" if m.group(1) else "EXPLAIN") if m else ""
     body = sql[m.end():] if m else sql
     try:
         tree = sqlglot.parse_one(body, dialect="duckdb")
     except sqlglot.errors.ParseError as exc:
-        raise BadCallError(f"cannot parse the statement: {exc}") from exc
+        raise BadCallError(f"cannot parse the statement (statements with LLM calls are read "
+                           f"with sqlglot's DuckDB dialect): {exc}") from exc
     udfs: list[tuple[str, LLMCall, int]] = []
     calls = [n for n in tree.find_all(exp.Anonymous, bfs=False) if str(n.this).upper() in KINDS]
+    _check_supported(tree, bool(calls))
     described = [_describe(n) for n in calls]            # from the original text, outer first
     _name_output_columns(tree)
+    # Identical calls share one UDF: DuckDB matches a SELECT item to its GROUP BY expression
+    # by structure, so two names for one call would make it reject the query.
+    names: dict[str, str] = {}
     for node, (call, field_at) in reversed(list(zip(calls, described))):   # inner calls first
-        name = f"__infersql_{call.kind}_{next(_names)}"
-        udfs.append((name, call, len(field_at)))
+        name = names.get(call.sql)
+        if name is None:
+            name = names[call.sql] = f"__infersql_{call.kind}_{next(_names)}"
+            udfs.append((name, call, len(field_at)))
         args = [exp.cast(node.expressions[i].copy(), "VARCHAR") for i in field_at]
         replacement = exp.Anonymous(this=name, expressions=args)
         if node is tree:
@@ -59,6 +95,18 @@ def plan_statement(sql: str) -> PlannedStatement:
             node.replace(replacement)
     text = tree.sql(dialect="duckdb")
     return PlannedStatement(f"{explain} {text}".strip(), udfs, explain)
+
+
+def _check_supported(tree: exp.Expression, has_calls: bool) -> None:
+    """An LLM call is bound to its statement (its UDF exists while the statement runs), so it
+    cannot be stored in a view or macro, nor in a statement sqlglot sees only as a command."""
+    if isinstance(tree, exp.Command):
+        raise UnsupportedError(f"LLM calls are not supported in {str(tree.this).upper()} "
+                               "statements; run the query directly")
+    if has_calls and isinstance(tree, exp.Create) and tree.kind in _STORED:
+        raise UnsupportedError(f"LLM calls cannot be stored in a {tree.kind.lower()}: a call is "
+                               "evaluated by the statement that contains it. Store its results "
+                               "with CREATE TABLE ... AS SELECT instead")
 
 
 def _name_output_columns(tree: exp.Expression) -> None:
@@ -122,6 +170,8 @@ def _options(sql: str, props: list[exp.PropertyEQ]) -> dict:
         raise BadCallError(f"{sql}: max_tokens := must be at least 1")
     if out.get("temperature", 0.0) < 0:
         raise BadCallError(f"{sql}: temperature := must be >= 0")
+    if out.get("on_overflow", OVERFLOW[0]) not in OVERFLOW:
+        raise BadCallError(f"{sql}: on_overflow := takes " + " or ".join(f"'{v}'" for v in OVERFLOW))
     return out
 
 

@@ -8,6 +8,8 @@ what its naive translation returns.
 """
 from __future__ import annotations
 
+import threading
+
 import duckdb
 import sqlglot
 from sqlglot import exp
@@ -30,14 +32,16 @@ def _prompt(kind, instruction, labels, names, values) -> str:
 
 def naive_connection(model: str) -> duckdb.DuckDBPyConnection:
     engine = Engine(EngineConfig(model=model, kv_cache_bytes=8 << 20))
+    lock = threading.Lock()         # DuckDB calls UDFs from several threads; the engine is not safe
 
     def answer(kind, instruction, labels, names, values, max_tokens):
         prompt = _prompt(kind, instruction, labels, names, values)
         if prompt is None:
             return None
         choices = ["yes", "no"] if kind == "filter" else (list(labels) if kind == "classify" else None)
-        return engine.generate([Request(prompt=prompt, chat=True, max_tokens=max_tokens,
-                                        choices=choices)])[0].text
+        with lock:
+            return engine.generate([Request(prompt=prompt, chat=True, max_tokens=max_tokens,
+                                            choices=choices)])[0].text
 
     params = ["VARCHAR", "VARCHAR", "VARCHAR[]", "VARCHAR[]", "VARCHAR[]", "INTEGER"]
     kw = dict(type="native", null_handling="special", side_effects=True)
@@ -78,6 +82,7 @@ def naive_sql(sql: str) -> str:
         else:
             instruction, fields = args[0], args[1:]
         names = [f.name if isinstance(f, exp.Column) else f.sql(dialect="duckdb") for f in fields]
+        fields = [f.transform(swap) for f in fields]          # nested calls: inner ones too
         values = exp.cast(exp.Array(expressions=[exp.cast(f, "VARCHAR") for f in fields]), "VARCHAR[]")
         fn = "naive_filter" if kind == "filter" else "naive_text"
         return exp.Anonymous(this=fn, expressions=[exp.Literal.string(kind), instruction,

@@ -3,6 +3,9 @@ tracebacks, no progress bar when piped, and Ctrl-C that keeps finished results."
 from __future__ import annotations
 
 import os
+import pty
+import re
+import select
 import signal
 import subprocess
 import sys
@@ -65,6 +68,15 @@ def test_interactive_shell_reads_statements(tiny_model):
     assert "Error:" in p.stderr and "Traceback" not in p.stderr
 
 
+def test_statements_share_one_session(tiny_model):
+    p = run(["-m", tiny_model, "-c",
+             "CREATE TEMP TABLE x AS SELECT 'a' AS s; SELECT LLM_FILTER('Ok?', s) IS NOT NULL AS ok "
+             "FROM x; BEGIN; CREATE TABLE y AS SELECT 1; ROLLBACK; "
+             "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'y'"])
+    assert p.returncode == 0, p.stderr
+    assert "True" in p.stdout and p.stdout.splitlines()[-2].strip() == "0"
+
+
 def test_builtin_demo_model_says_it_is_random(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.getcwd(), INFERSQL_HOME=str(tmp_path))
     p = subprocess.run(CLI + ["-c", "SELECT LLM_FILTER('Is it?', 'x') IS NOT NULL AS ok"],
@@ -73,20 +85,54 @@ def test_builtin_demo_model_says_it_is_random(tmp_path):
     assert "RANDOM" in p.stderr and "True" in p.stdout
 
 
-def test_ctrl_c_cancels_cleanly_and_keeps_results(tiny_model, tmp_path):
+def _read_until(fd: int, proc, pattern: re.Pattern, seconds: float) -> tuple[str, re.Match | None]:
+    """Read the terminal's output until ``pattern`` matches, the process ends, or time runs out."""
+    text, deadline = "", time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                text += os.read(fd, 65536).decode(errors="replace")
+            except OSError:             # the child closed the terminal
+                break
+            if (m := pattern.search(text)) is not None:
+                return text, m
+        elif proc.poll() is not None:
+            break
+    return text, None
+
+
+def test_ctrl_c_on_a_terminal_shows_progress_then_keeps_results(tiny_model, tmp_path):
+    """On a terminal the bar shows rows, tokens/s and ETA; SIGINT, sent once the bar reports
+    finished rows, cancels the statement, and every finished row stays in the cache."""
     db = str(tmp_path / "sigint.duckdb")
-    with infersql.connect(db, model=tiny_model) as conn:
+    with infersql.connect(db) as conn:
         conn.execute("CREATE TABLE t AS SELECT range AS i, 'row number ' || range AS s FROM range(3000)")
+        # Few sequences at a time: the first rows finish soon, the statement would take long.
+        conn.register_model("narrow", tiny_model, default=True, max_num_seqs=8)
+    master, slave = pty.openpty()
     proc = subprocess.Popen(
-        CLI + [db, "-m", tiny_model, "-c",
+        CLI + [db, "-c",
                "SELECT count(LLM('Write a long story about', s, max_tokens := 64)) FROM t"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=dict(os.environ, PYTHONPATH=os.getcwd()))
-    time.sleep(6)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, (out, err)
-    assert "Cancelled" in err and "Traceback" not in err
+        stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, text=True,
+        env=dict(os.environ, PYTHONPATH=os.getcwd(), COLUMNS="120"),
+        # A shell without job control starts background jobs with SIGINT ignored, and Python
+        # keeps an ignored SIGINT ignored: give the CLI the default, as a terminal would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    os.close(slave)
+    try:
+        shown, done = _read_until(master, proc, re.compile(r"tok/s.*?\s([1-9]\d*)/(\d+)|"
+                                                           r"\s([1-9]\d*)/(\d+).*?tok/s"), 240)
+        assert done is not None, shown
+        rows_seen = int(done.group(1) or done.group(3))
+        proc.send_signal(signal.SIGINT)
+        rest, _ = _read_until(master, proc, re.compile(r"(?!)"), 120)    # all, until it exits
+        out = proc.communicate(timeout=60)[0]
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (out, rest)
+    assert "Cancelled" in rest and "Traceback" not in shown + rest
     with infersql.connect(db, model=tiny_model) as conn:
         kept = conn.catalog.cache_size()
-        assert 0 < kept < 3000
+        assert rows_seen <= kept < 3000

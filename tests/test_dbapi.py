@@ -26,6 +26,9 @@ def test_module_globals():
     assert infersql.threadsafety in (0, 1, 2, 3)
     assert infersql.paramstyle == "qmark"
     assert callable(infersql.connect)
+    for name in ["Date", "Time", "Timestamp", "DateFromTicks", "TimeFromTicks",
+                 "TimestampFromTicks", "Binary", "STRING", "BINARY", "NUMBER", "DATETIME", "ROWID"]:
+        assert hasattr(infersql, name), name
 
 
 def test_exception_hierarchy_on_module_and_connection(conn):
@@ -95,6 +98,8 @@ def test_context_managers_and_close(tiny_model, tmp_path):
     assert c.closed
     with pytest.raises(infersql.InterfaceError):
         c.cursor()
+    with pytest.raises(infersql.InterfaceError, match="connection is closed"):
+        c.execute("SELECT 1")
     with infersql.connect(path, model=tiny_model) as c:
         assert c.execute("SELECT one FROM x").fetchall() == [(1,)]
 
@@ -115,6 +120,7 @@ def test_errors_are_pep249_and_connection_survives(conn):
 def test_executemany_and_iteration(conn):
     cur = conn.cursor()
     cur.executemany("INSERT INTO t VALUES (?, ?)", [(4, "d"), (5, "e")])
+    assert cur.rowcount == 2 and cur.description is None
     assert [r for r in cur.execute("SELECT i FROM t WHERE i > 3 ORDER BY i")] == [(4,), (5,)]
 
 
@@ -129,3 +135,82 @@ def test_cursor_per_thread(conn):
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert out == {k: 6 + k for k in range(4)}
+
+
+def test_rowcount_of_dml_with_and_without_llm_calls(conn):
+    cur = conn.cursor()
+    assert cur.execute("UPDATE t SET s = upper(s) WHERE i <= 2").rowcount == 2
+    cur.execute("CREATE TABLE v AS SELECT i, LLM_FILTER('Is it a vowel?', s) AS vowel FROM t")
+    assert cur.rowcount == 3
+    assert cur.execute("UPDATE v SET vowel = LLM_FILTER('Still?', i) WHERE i > 1").rowcount == 2
+    assert cur.execute("DELETE FROM v WHERE i = 1").rowcount == 1
+    assert cur.execute("SELECT count(*) FROM v WHERE vowel IS NOT NULL").fetchone() == (2,)
+
+
+def test_text_that_only_looks_like_a_call_goes_to_duckdb(conn):
+    cur = conn.cursor()
+    rows = cur.execute("SELECT 'LLM(' || s AS x FROM t WHERE i = 1 -- LLM_FILTER(x)").fetchall()
+    assert rows == [("LLM(a",)]
+    assert conn.runtime.loaded == []            # no model was needed
+
+
+def test_connection_execute_keeps_one_session_per_thread(conn):
+    conn.execute("CREATE TEMP TABLE scratch AS SELECT 41 AS x")
+    conn.execute("SET VARIABLE bump = 1")
+    assert conn.execute("SELECT x + getvariable('bump') FROM scratch").fetchone() == (42,)
+    conn.execute("BEGIN TRANSACTION")
+    conn.execute("CREATE TEMP TABLE made AS SELECT LLM_FILTER('Vowel?', s) AS v FROM t")
+    assert conn.execute("SELECT count(*) FROM made").fetchone() == (3,)
+    conn.execute("ROLLBACK")
+    with pytest.raises(infersql.ProgrammingError, match="made"):
+        conn.execute("SELECT * FROM made")
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(
+        conn.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'scratch'").fetchone()))
+    worker.start()
+    worker.join()
+    assert seen == [(0,)]                       # another thread: a session of its own
+
+
+def test_new_execute_replaces_an_unread_result(conn):
+    cur = conn.cursor()
+    cur.execute("SELECT * FROM range(5000)")
+    assert cur.fetchone() == (0,)
+    rows = cur.execute("SELECT i, LLM_FILTER('Vowel?', s) FROM t ORDER BY i").fetchmany(1)
+    assert len(rows) == 1 and rows[0][0] == 1
+    cur.execute("SELECT 1")                              # an unread LLM result is dropped too
+    assert cur.execute("INSERT INTO t VALUES (7, 'g')").rowcount == 1
+    assert cur.execute("SELECT count(*) FROM t").fetchone() == (4,)
+
+
+def test_errors_raised_while_rows_stream_are_pep249(conn):
+    cur = conn.cursor()
+    cur.execute("SELECT range, CASE WHEN range = 300000 THEN error('boom') END FROM range(400000)")
+    with pytest.raises(infersql.ProgrammingError, match="boom"):
+        cur.fetchall()
+    assert cur.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_several_statements_keep_the_last_result(conn):
+    cur = conn.cursor()
+    cur.execute("SELECT * FROM range(5000); SELECT i, LLM_FILTER('Vowel?', s) AS v FROM t; "
+                "SELECT count(*) AS n FROM t")
+    assert [d[0] for d in cur.description] == ["n"] and cur.fetchall() == [(3,)]
+
+
+def test_type_objects_and_constructors(conn):
+    cur = conn.cursor()
+    cur.execute("SELECT 1::TINYINT, 2.5::DECIMAL(5, 2), 'x', 'x'::BLOB, ?::DATE, ?::TIMESTAMP, "
+                "now(), [1], ?::BLOB, ?::TIME",
+                [infersql.Date(2024, 2, 29), infersql.Timestamp(2024, 2, 29, 12, 30),
+                 infersql.Binary(b"\x00\x01"), infersql.TimeFromTicks(0)])
+    types = [d[1] for d in cur.description]
+    assert types[0] == infersql.NUMBER and types[1] == infersql.NUMBER
+    assert types[2] == infersql.STRING and types[3] == infersql.BINARY
+    assert all(t == infersql.DATETIME for t in (types[4], types[5], types[6], types[9]))
+    assert types[7] != infersql.NUMBER and types[2] != infersql.NUMBER
+    assert infersql.NUMBER == infersql.NUMBER and infersql.NUMBER != infersql.STRING
+    row = cur.fetchone()
+    assert row[4] == infersql.Date(2024, 2, 29) and row[5] == infersql.Timestamp(2024, 2, 29, 12, 30)
+    assert row[8] == b"\x00\x01"
+    assert infersql.DateFromTicks(0) == infersql.TimestampFromTicks(0).date()

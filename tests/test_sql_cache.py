@@ -77,3 +77,19 @@ def test_killed_process_recomputes_only_the_rest(tiny_model, tmp_path):
     with infersql.connect(model=tiny_model) as fresh:
         fresh.execute(SETUP)
         assert fresh.execute(QUERY).fetchall() == rows
+
+
+def test_cache_is_per_model_dtype_and_decoding_options(tiny_model, tmp_path):
+    """float32 and bfloat16 answers may differ, and so may other max_tokens: none is reused."""
+    db = str(tmp_path / "dtype.duckdb")
+    query = "SELECT LLM('Describe the item.', name, max_tokens := 3) FROM items"
+    with infersql.connect(db, model=tiny_model) as conn:
+        conn.execute(SETUP)
+        conn.execute(query).fetchall()
+        conn.execute(query.replace(":= 3", ":= 4")).fetchall()
+        assert conn.engine.stats.requests == 2 * ROWS
+    with infersql.connect(db, model=tiny_model, dtype="bfloat16") as conn:
+        conn.execute(query).fetchall()
+        assert conn.engine.stats.requests == ROWS
+        keys = {r[0] for r in conn.execute("SELECT DISTINCT model FROM infersql_llm_cache").fetchall()}
+        assert keys == {f"{tiny_model} [float32]", f"{tiny_model} [bfloat16]"}

@@ -17,11 +17,15 @@ CASES = {
     "join_on": f"SELECT r.id, m.title FROM reviews r JOIN movies m ON m.id = r.movie_id AND {F} ORDER BY r.id",
     "case": f"SELECT id, CASE WHEN stars > 3 THEN {C} ELSE 'skipped' END FROM reviews ORDER BY id",
     "group_by": f"SELECT {C} AS mood, count(*) FROM reviews GROUP BY mood ORDER BY mood",
+    "group_by_expression": f"SELECT movie_id, {C}, count(*) FROM reviews GROUP BY movie_id, {C} ORDER BY ALL",
     "having": f"SELECT movie_id, count(*) FROM reviews GROUP BY movie_id HAVING sum(CASE WHEN {F} THEN 1 ELSE 0 END) > 0 ORDER BY movie_id",
     "order_by": f"SELECT id FROM reviews ORDER BY {L}, id",
     "subquery": f"SELECT title FROM movies WHERE id IN (SELECT movie_id FROM reviews WHERE {F}) ORDER BY title",
     "two_fields": "SELECT r.id, LLM('Pitch this film.', m.title, r.review, max_tokens := 3) FROM reviews r JOIN movies m ON m.id = r.movie_id ORDER BY r.id",
     "raw_form": "SELECT id, LLM('Say hi to ' || title, max_tokens := 3) FROM movies ORDER BY id",
+    "nested_calls": f"SELECT id, LLM('Reply to this verdict.', {F}, max_tokens := 3) FROM reviews ORDER BY id",
+    "cte_union": f"WITH p AS (SELECT id FROM reviews WHERE {F}) SELECT id FROM p UNION ALL SELECT -id FROM reviews WHERE NOT {F} ORDER BY id",
+    "aggregate_filter": f"SELECT count(*) FILTER (WHERE {F}), count(DISTINCT {C}) FROM reviews",
     "expression_field": "SELECT id, LLM_FILTER('Shouting?', upper(review)) FROM reviews ORDER BY id",
 }
 

@@ -21,6 +21,7 @@ def conn(tiny_model):
     ("SELECT LLM('Q', review, max_tokens := 'many') FROM r", ["max_tokens", "integer"]),
     ("SELECT LLM('Q', review, max_tokens := 0) FROM r", ["max_tokens", "at least 1"]),
     ("SELECT LLM('Q', review, temperature := -1) FROM r", ["temperature"]),
+    ("SELECT LLM('Q', review, on_overflow := 'drop') FROM r", ["on_overflow", "'truncate'"]),
     ("SELECT LLM(review, review) FROM r", ["instruction", "string literal"]),
     ("SELECT LLM_CLASSIFY('Mood?', review) FROM r", ["LLM_CLASSIFY", "labels"]),
     ("SELECT LLM_CLASSIFY('Mood?', [1, 2], review) FROM r", ["label", "string literal"]),
@@ -46,6 +47,25 @@ def test_prompt_over_context_names_the_row(conn):
     assert conn.execute("SELECT LLM_FILTER('Ok?', review) IS NOT NULL FROM r WHERE id = 1").fetchall() == [(True,)]
 
 
+def test_on_overflow_truncate_fits_long_rows_and_leaves_short_ones(conn):
+    conn.execute("CREATE OR REPLACE TABLE long2 AS SELECT * FROM (VALUES (1, 'ok', 'ok'), "
+                 "(2, repeat('word ', 3000), 'ok'), (3, 'ok', repeat('raw ', 3000))) t(id, body, note)")
+    summary = "LLM('Summarize', body, note, max_tokens := 3{})"
+    plain = conn.execute(f"SELECT {summary.format('')} FROM long2 WHERE id = 1").fetchall()
+    rows = conn.execute(f"SELECT id, {summary.format(', on_overflow := :t')}, "
+                        "LLM_FILTER('Fine?', body, on_overflow := :t), "
+                        "LLM(note, max_tokens := 2, on_overflow := :t) FROM long2 ORDER BY id"
+                        .replace(":t", "'truncate'")).fetchall()
+    assert rows[0][1] == plain[0][0]                 # a row that fits is left as it is
+    assert all(isinstance(r[1], str) and isinstance(r[3], str) for r in rows)
+    assert rows[1][2] in (True, False)
+    (prompt,), = conn.execute("SELECT prompt FROM infersql_llm_cache "
+                              "WHERE prompt LIKE 'Summarize%word%'").fetchall()
+    assert prompt.startswith("Summarize\nbody: word word") and prompt.endswith("\nnote: ok\n")
+    engine = conn.engine                             # cached under the shortened prompt
+    assert len(engine.tokenizer(prompt).input_ids) <= engine.max_model_len - 3
+
+
 def test_model_that_fails_to_load(tiny_model, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
@@ -53,8 +73,9 @@ def test_model_that_fails_to_load(tiny_model, tmp_path):
     with infersql.connect() as c:
         c.register_model("broken", str(broken))
         c.register_model("good", tiny_model)
-        with pytest.raises(infersql.OperationalError, match="failed to load"):
+        with pytest.raises(infersql.OperationalError, match="failed to load") as info:
             c.execute("SELECT LLM('Q', 'x', model := 'broken')").fetchall()
+        assert "LLM('Q', 'x', model := 'broken')" in str(info.value)
         assert c.execute("SELECT LLM_FILTER('Q', 'x', model := 'good') IS NOT NULL").fetchall() == [(True,)]
 
 
@@ -69,9 +90,20 @@ def test_registered_models_and_default_persist(tiny_model, tmp_path):
         assert c.engine.config.kv_cache_bytes == 2 << 20
 
 
-def test_table_statistics(conn):
-    stats = conn.analyze("r")
-    by_col = {s[1]: s for s in stats}
-    assert by_col["id"][2] == 2 and by_col["id"][3] == 2
-    assert by_col["review"][4] > 0
-    assert conn.catalog.table_stats("r")[0][0] == "id"
+
+@pytest.mark.parametrize("sql, where", [
+    ("CREATE VIEW v AS SELECT LLM_FILTER('Ok?', review) AS f FROM r", "view"),
+    ("CREATE MACRO ok(x) AS LLM_FILTER('Ok?', x)", "macro"),
+    ("PREPARE p AS SELECT LLM_FILTER('Ok?', review) FROM r WHERE id = ?", "PREPARE"),
+])
+def test_calls_that_cannot_outlive_their_statement_are_not_supported(conn, sql, where):
+    with pytest.raises(infersql.NotSupportedError, match=where):
+        conn.execute(sql)
+    assert conn.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'v'").fetchone() == (0,)
+
+
+def test_explain_shows_the_plan_without_inference(conn):
+    before = conn.engine.stats.requests
+    plan = conn.execute("EXPLAIN SELECT LLM_FILTER('Ok?', review) FROM r").fetchall()
+    assert "LLM_FILTER('Ok?', review)" in plan[0][1]
+    assert conn.engine.stats.requests == before
