@@ -7,7 +7,7 @@ renders one prompt per row from it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 KINDS = {"LLM": "llm", "LLM_FILTER": "filter", "LLM_CLASSIFY": "classify"}
 OVERFLOW = ("error", "truncate")
@@ -26,7 +26,6 @@ class LLMCall:
     temperature: float = 0.0
     seed: int | None = None
     on_overflow: str = "error"         # or "truncate": shorten a prompt over the context
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def choices(self) -> list[str] | None:

@@ -68,11 +68,6 @@ class Sequence:
     def output_ids(self) -> list[int]:
         return self.token_ids[self.prompt_len:]
 
-    @property
-    def in_prefill(self) -> bool:
-        """True until every prompt token (and every recomputed output token) is in the cache."""
-        return self.num_computed < len(self.token_ids) - 1 or self.num_computed < self.prompt_len
-
     def logit_positions(self, start: int, end: int) -> list[int]:
         """Positions in [start, end) whose logits this sequence needs once they are computed."""
         if self.is_scoring:
