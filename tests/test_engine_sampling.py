@@ -74,3 +74,11 @@ def test_chat_prompt_uses_the_template_when_there_is_one(tiny_model):
                          "{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}")
     out = engine.generate([Request(prompt="hi there", max_tokens=1, chat=True)])[0]
     assert out.prompt_tokens == len(tok("<|user|>hi there\n<|assistant|>").input_ids)
+
+
+def test_stop_string_at_the_start_gives_empty_text(engine):
+    full = engine.generate([Request(prompt=PROMPT, max_tokens=8, ignore_eos=True)])[0]
+    first = full.text[:2]
+    assert first.strip()
+    out = engine.generate([Request(prompt=PROMPT, max_tokens=8, ignore_eos=True, stop=[first])])[0]
+    assert out.finish_reason == "stop" and out.text == ""

@@ -46,7 +46,8 @@ class _Pending:
             i = choice_scoring.pick(seq, self.kids or {}, self.prep.choice_ids)
             return Output(self.req.choices[i], list(self.prep.choice_ids[i]), "stop",
                           seq.prompt_len, cached)
-        text = seq.text or tokenizer.decode(seq.output_ids, skip_special_tokens=True)
+        text = seq.text if seq.text is not None else tokenizer.decode(seq.output_ids,
+                                                                      skip_special_tokens=True)
         return Output(text, list(seq.output_ids), seq.finish_reason, seq.prompt_len, cached)
 
 

@@ -50,7 +50,7 @@ class Sequence:
     recompute_until: int = 0         # tokens below this were computed before a preemption
     scores: list[list[float]] = field(default_factory=list)        # log-probs, same shape
     finish_reason: str | None = None
-    text: str = ""
+    text: str | None = None          # set when a stop string cut the output
 
     @property
     def is_scoring(self) -> bool:
