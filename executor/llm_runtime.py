@@ -178,11 +178,13 @@ class LLMRuntime:
 
         base = self.progress.rows_done
         self.progress.rows_total += len(todo)
+        # Engine stats are cumulative over the connection; progress counts this statement.
+        tokens_before = self.progress.tokens - engine.stats.prefilled_tokens - engine.stats.decoded_tokens
 
         def on_progress(done: int, total: int) -> None:
             self.progress.rows_done = base + done
             s = engine.stats
-            self.progress.tokens = s.prefilled_tokens + s.decoded_tokens
+            self.progress.tokens = tokens_before + s.prefilled_tokens + s.decoded_tokens
             self.progress.seconds = time.perf_counter() - self._started
             for listener in self.listeners:
                 listener(self.progress)

@@ -93,3 +93,17 @@ def test_cache_is_per_model_dtype_and_decoding_options(tiny_model, tmp_path):
         assert conn.engine.stats.requests == ROWS
         keys = {r[0] for r in conn.execute("SELECT DISTINCT model FROM infersql_llm_cache").fetchall()}
         assert keys == {f"{tiny_model} [float32]", f"{tiny_model} [bfloat16]"}
+
+
+def test_progress_counts_tokens_of_the_running_statement_only(tiny_model):
+    with infersql.connect(model=tiny_model) as conn:
+        conn.execute("CREATE TABLE t AS SELECT range AS i FROM range(5)")
+        seen = []
+        conn.runtime.listeners.append(lambda p: seen.append((p.rows_done, p.tokens)))
+        conn.execute("SELECT LLM('a', i, max_tokens := 3) FROM t").fetchall()
+        first = seen[-1]
+        conn.execute("SELECT LLM('b', i, max_tokens := 3) FROM t").fetchall()
+        s = conn.engine.stats
+        assert first[0] == seen[-1][0] == 5
+        assert first[1] + seen[-1][1] == s.prefilled_tokens + s.decoded_tokens
+        assert seen[-1][1] < s.prefilled_tokens + s.decoded_tokens
