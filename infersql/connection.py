@@ -34,7 +34,10 @@ class Connection:
     DataError, OperationalError, IntegrityError = exc.DataError, exc.OperationalError, exc.IntegrityError
     InternalError, ProgrammingError, NotSupportedError = exc.InternalError, exc.ProgrammingError, exc.NotSupportedError
 
-    def __init__(self, database: str = ":memory:", model: str | None = None, **engine_options) -> None:
+    def __init__(self, database: str = ":memory:", model: str | None = None, *,
+                 optimize: bool = True, reorder_fields: bool = False, **engine_options) -> None:
+        self.optimize = bool(optimize)              # False: every call runs the lazy UDF path
+        self.reorder_fields = bool(reorder_fields)  # True: field_order := 'auto' on every call
         try:
             self._db = duckdb.connect(database)
         except duckdb.Error as error:
@@ -129,11 +132,17 @@ class Connection:
             raise exc.translate(error) from error
 
 
-def connect(database: str = ":memory:", model: str | None = None, **engine_options) -> Connection:
+def connect(database: str = ":memory:", model: str | None = None, *, optimize: bool = True,
+            reorder_fields: bool = False, **engine_options) -> Connection:
     """Open a database (a file path, or ":memory:") with LLM functions.
 
     ``model`` is a local Hugging Face folder or a registered model name; without one the
     catalog's default model is used, and without that the built-in random demo model.
+    ``optimize=False`` turns the query optimizer off: every LLM call is then evaluated lazily,
+    chunk by chunk, as DuckDB produces rows (the baseline the benchmarks compare against).
+    ``reorder_fields=True`` lets the optimizer reorder the fields of every call for prefix
+    sharing, as ``field_order := 'auto'`` does for one call.
     ``engine_options`` go to ``EngineConfig`` (device, dtype, kv_cache_bytes, ...).
     """
-    return Connection(database, model, **engine_options)
+    return Connection(database, model, optimize=optimize, reorder_fields=reorder_fields,
+                      **engine_options)
