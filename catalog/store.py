@@ -1,32 +1,46 @@
 """The catalog: what InferSQL knows, kept in the user's DuckDB database beside their tables.
 
-Three tables, created on first use:
-  infersql_models       registered models (name -> folder, engine options, default flag)
-  infersql_llm_cache    LLM results keyed by (model, canonical prompt, decoding options)
-  infersql_table_stats  row counts, distinct counts and mean tokens per column
+The tables live in a schema of their own (``SCHEMA``), out of the way of ``SHOW TABLES`` and
+the user's names; other modules create their catalog tables there too:
+  models       registered models (name -> folder, engine options, default flag)
+  llm_cache    LLM results keyed by (model, canonical prompt, decoding options)
+  table_stats  row counts, distinct counts and mean tokens per column
 Because they live in the database file, cached results and registrations survive the process,
 and every write commits on its own, so an interrupted query keeps what it had finished.
+
+A read-only database still answers LLM queries: the catalog reads what the file holds and keeps
+new results in memory for the session, and says once that they are not persisted.
 """
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import dataclass
 
 import duckdb
 
-_SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS infersql_models (
-           name VARCHAR PRIMARY KEY, path VARCHAR NOT NULL, options VARCHAR NOT NULL,
-           is_default BOOLEAN NOT NULL DEFAULT false)""",
-    """CREATE TABLE IF NOT EXISTS infersql_llm_cache (
-           model VARCHAR NOT NULL, prompt VARCHAR NOT NULL, options VARCHAR NOT NULL,
-           result VARCHAR, created TIMESTAMP DEFAULT current_timestamp,
-           PRIMARY KEY (model, prompt, options))""",
-    """CREATE TABLE IF NOT EXISTS infersql_table_stats (
-           table_name VARCHAR NOT NULL, column_name VARCHAR NOT NULL, row_count BIGINT,
-           distinct_count BIGINT, avg_tokens DOUBLE, PRIMARY KEY (table_name, column_name))""",
-]
+log = logging.getLogger(__name__)
+
+SCHEMA = "infersql_catalog"
+
+_TABLES = {
+    "models": """(name VARCHAR PRIMARY KEY, path VARCHAR NOT NULL, options VARCHAR NOT NULL,
+                  is_default BOOLEAN NOT NULL DEFAULT false)""",
+    "llm_cache": """(model VARCHAR NOT NULL, prompt VARCHAR NOT NULL, options VARCHAR NOT NULL,
+                     result VARCHAR, created TIMESTAMP DEFAULT current_timestamp,
+                     PRIMARY KEY (model, prompt, options))""",
+    "table_stats": """(table_name VARCHAR NOT NULL, column_name VARCHAR NOT NULL,
+                       row_count BIGINT, distinct_count BIGINT, avg_tokens DOUBLE,
+                       PRIMARY KEY (table_name, column_name))""",
+}
+_LEGACY_PREFIX = "infersql_"      # before the schema: main.infersql_models, ...
+
+MODELS, LLM_CACHE, TABLE_STATS = (f"{SCHEMA}.{t}" for t in _TABLES)
+
+
+class ReadOnlyError(Exception):
+    """A write the catalog cannot make because the database is read-only."""
 
 
 @dataclass
@@ -43,38 +57,73 @@ class Catalog:
     def __init__(self, db: duckdb.DuckDBPyConnection) -> None:
         self._con = db.cursor()
         self._lock = threading.Lock()
+        self._session_cache: dict[tuple[str, str, str], str | None] = {}
+        self._warned = False
         with self._lock:
-            for ddl in _SCHEMA:
-                self._con.execute(ddl)
+            self.read_only = bool(self._con.execute(
+                "SELECT readonly FROM duckdb_databases() "
+                "WHERE database_name = current_database()").fetchone()[0])
+            self.exists = self._schema_exists()
+            if not self.read_only:
+                self._create()
+                self.exists = True
+
+    def _schema_exists(self) -> bool:
+        return bool(self._con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = ? AND table_name = 'llm_cache'", [SCHEMA]).fetchone()[0])
+
+    def _create(self) -> None:
+        """Create the schema and its tables; move a pre-schema catalog's rows into them."""
+        self._con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        legacy = {r[0] for r in self._con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name LIKE 'infersql\\_%' ESCAPE '\\'").fetchall()}
+        for table, columns in _TABLES.items():
+            self._con.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{table} {columns}")
+            old = _LEGACY_PREFIX + table
+            if old in legacy:
+                self._con.execute(f"INSERT OR IGNORE INTO {SCHEMA}.{table} SELECT * FROM main.{old}")
+                self._con.execute(f"DROP TABLE main.{old}")
 
     def close(self) -> None:
         with self._lock:
             self._con.close()
 
+    def _writable(self, what: str) -> None:
+        if self.read_only:
+            raise ReadOnlyError(f"cannot {what}: the database is open read-only; open it "
+                                "without read_only (--read-only on the command line) to write")
+
+    def _read(self, sql: str, params: list) -> list[tuple]:
+        """Rows of a catalog query; none when a read-only file has no catalog yet."""
+        if not self.exists:
+            return []
+        return self._con.execute(sql, params).fetchall()
+
     # ---- models ---------------------------------------------------------------------------
     def register_model(self, name: str, path: str, options: dict | None = None,
                        default: bool = False) -> None:
+        self._writable(f"register model {name!r}")
         with self._lock:
             if default:
-                self._con.execute("UPDATE infersql_models SET is_default = false")
-            self._con.execute("INSERT OR REPLACE INTO infersql_models VALUES (?, ?, ?, ?)",
+                self._con.execute(f"UPDATE {MODELS} SET is_default = false")
+            self._con.execute(f"INSERT OR REPLACE INTO {MODELS} VALUES (?, ?, ?, ?)",
                               [name, path, json.dumps(options or {}), default])
 
     def model(self, name: str) -> ModelEntry | None:
         with self._lock:
-            row = self._con.execute("SELECT * FROM infersql_models WHERE name = ?", [name]).fetchone()
-        return ModelEntry(row[0], row[1], json.loads(row[2]), row[3]) if row else None
+            rows = self._read(f"SELECT * FROM {MODELS} WHERE name = ?", [name])
+        return _entry(rows[0]) if rows else None
 
     def default_model(self) -> ModelEntry | None:
         with self._lock:
-            row = self._con.execute(
-                "SELECT * FROM infersql_models WHERE is_default LIMIT 1").fetchone()
-        return ModelEntry(row[0], row[1], json.loads(row[2]), row[3]) if row else None
+            rows = self._read(f"SELECT * FROM {MODELS} WHERE is_default LIMIT 1", [])
+        return _entry(rows[0]) if rows else None
 
     def models(self) -> list[ModelEntry]:
         with self._lock:
-            rows = self._con.execute("SELECT * FROM infersql_models ORDER BY name").fetchall()
-        return [ModelEntry(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
+            return [_entry(r) for r in self._read(f"SELECT * FROM {MODELS} ORDER BY name", [])]
 
     # ---- result cache ---------------------------------------------------------------------
     def cached(self, model: str, options: str, prompts: list[str]) -> dict[str, str | None]:
@@ -82,26 +131,38 @@ class Catalog:
         if not prompts:
             return {}
         with self._lock:
-            rows = self._con.execute(
-                "SELECT prompt, result FROM infersql_llm_cache WHERE model = ? AND options = ? "
-                "AND prompt IN (SELECT unnest(?))", [model, options, list(set(prompts))]).fetchall()
-        return dict(rows)
+            known = dict(self._read(
+                f"SELECT prompt, result FROM {LLM_CACHE} WHERE model = ? AND options = ? "
+                "AND prompt IN (SELECT unnest(?))", [model, options, list(set(prompts))]))
+            for p in prompts:
+                if (model, options, p) in self._session_cache:
+                    known[p] = self._session_cache[(model, options, p)]
+        return known
 
     def store(self, model: str, options: str, results: dict[str, str | None]) -> None:
         """Persist results; each call is its own committed transaction. One statement for all
         rows (lists unnested side by side): ``executemany`` costs a statement per row, some
-        5 ms each on a database file, and the engine waits while its results are stored."""
+        5 ms each on a database file, and the engine waits while its results are stored.
+        On a read-only database the results are kept for this session only."""
         if not results:
             return
         with self._lock:
+            if self.read_only:
+                if not self._warned:
+                    log.warning("the database is read-only: LLM results are kept for this "
+                                "session only, not persisted in its result cache")
+                    self._warned = True
+                self._session_cache.update(((model, options, p), r) for p, r in results.items())
+                return
             self._con.execute(
-                "INSERT OR REPLACE INTO infersql_llm_cache (model, prompt, options, result) "
+                f"INSERT OR REPLACE INTO {LLM_CACHE} (model, prompt, options, result) "
                 "SELECT ?, unnest(?), ?, unnest(?)",
                 [model, list(results), options, list(results.values())])
 
     def cache_size(self) -> int:
         with self._lock:
-            return self._con.execute("SELECT count(*) FROM infersql_llm_cache").fetchone()[0]
+            rows = self._read(f"SELECT count(*) FROM {LLM_CACHE}", [])
+            return (rows[0][0] if rows else 0) + len(self._session_cache)
 
     # ---- table statistics -----------------------------------------------------------------
     def analyze(self, table: str, count_tokens) -> list[tuple]:
@@ -110,6 +171,7 @@ class Catalog:
         ``count_tokens(list[str]) -> list[int]`` is the model's tokenizer, so the optimizer
         can estimate prompt lengths in the unit the engine is billed in.
         """
+        self._writable(f"store statistics of {table}")
         with self._lock:
             cols = [r[0] for r in self._con.execute(f"DESCRIBE {table}").fetchall()]
             total = self._con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -124,11 +186,15 @@ class Catalog:
                 tokens = sum(count_tokens(sample)) / len(sample) if sample else 0.0
                 stats.append((table, col, total, distinct, tokens))
             self._con.executemany(
-                "INSERT OR REPLACE INTO infersql_table_stats VALUES (?, ?, ?, ?, ?)", stats)
+                f"INSERT OR REPLACE INTO {TABLE_STATS} VALUES (?, ?, ?, ?, ?)", stats)
         return stats
 
     def table_stats(self, table: str) -> list[tuple]:
         with self._lock:
-            return self._con.execute(
-                "SELECT column_name, row_count, distinct_count, avg_tokens FROM "
-                "infersql_table_stats WHERE table_name = ? ORDER BY column_name", [table]).fetchall()
+            return self._read(
+                f"SELECT column_name, row_count, distinct_count, avg_tokens FROM {TABLE_STATS} "
+                "WHERE table_name = ? ORDER BY column_name", [table])
+
+
+def _entry(row: tuple) -> ModelEntry:
+    return ModelEntry(row[0], row[1], json.loads(row[2]), row[3])

@@ -5,6 +5,7 @@ engine per model, loaded on first use). Statements without LLM calls go to DuckD
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -35,14 +36,14 @@ class Connection:
     InternalError, ProgrammingError, NotSupportedError = exc.InternalError, exc.ProgrammingError, exc.NotSupportedError
 
     def __init__(self, database: str = ":memory:", model: str | None = None, *,
-                 optimize: bool = True, reorder_fields: bool = False, **engine_options) -> None:
+                 optimize: bool = True, reorder_fields: bool = False, read_only: bool = False,
+                 **engine_options) -> None:
         self.optimize = bool(optimize)              # False: every call runs the lazy UDF path
         self.reorder_fields = bool(reorder_fields)  # True: field_order := 'auto' on every call
-        try:
-            self._db = duckdb.connect(database)
-        except duckdb.Error as error:
-            raise exc.translate(error) from error
+        check_engine_options(engine_options)
+        self._db = _open(database, bool(read_only))
         self.database = database
+        self.read_only = bool(read_only)
         self.catalog = Catalog(self._db)
         self.runtime = LLMRuntime(self.catalog, model, _builtin_model, engine_options)
         self._cursors: weakref.WeakSet[Cursor] = weakref.WeakSet()
@@ -120,7 +121,11 @@ class Connection:
         self._check()
         if not os.path.isdir(path):
             raise exc.ProgrammingError(f"model folder {path!r} does not exist")
-        self.catalog.register_model(name, os.path.abspath(path), engine_options, default)
+        check_engine_options(engine_options)
+        try:
+            self.catalog.register_model(name, os.path.abspath(path), engine_options, default)
+        except Exception as error:
+            raise exc.translate(error) from error
 
     def analyze(self, table: str) -> list[tuple]:
         """Collect table statistics (rows, distinct values, mean tokens per column) for the
@@ -132,8 +137,37 @@ class Connection:
             raise exc.translate(error) from error
 
 
+def _open(database: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """The DuckDB database, with the fix named when a file cannot be opened for writing."""
+    try:
+        return duckdb.connect(database, read_only=read_only)
+    except duckdb.Error as error:
+        hint = ""
+        if not read_only and database != ":memory:" and os.path.exists(database) \
+                and not os.access(database, os.W_OK):
+            hint = " (the file is not writable: open it with read_only=True, or --read-only)"
+        raise type(exc.translate(error))(f"cannot open database {database!r}: {error}{hint}") from error
+
+
+def check_engine_options(options: dict) -> None:
+    """Engine options are checked when the connection opens, not at the first LLM call:
+    ``EngineConfig`` validates them without loading torch or a model."""
+    from executor.engine.config import EngineConfig      # no torch: config is plain data
+
+    known = {f.name for f in dataclasses.fields(EngineConfig)} - {"model"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise exc.ProgrammingError(f"unknown engine option {unknown[0]!r}; valid options are "
+                                   f"{', '.join(sorted(known))}")
+    try:
+        EngineConfig(model="", **options)
+    except ValueError as error:          # InvalidRequestError: a bad value, named
+        raise exc.ProgrammingError(str(error)) from error
+
+
 def connect(database: str = ":memory:", model: str | None = None, *, optimize: bool = True,
-            reorder_fields: bool = False, **engine_options) -> Connection:
+            reorder_fields: bool = False, read_only: bool = False,
+            **engine_options) -> Connection:
     """Open a database (a file path, or ":memory:") with LLM functions.
 
     ``model`` is a local Hugging Face folder or a registered model name; without one the
@@ -142,7 +176,10 @@ def connect(database: str = ":memory:", model: str | None = None, *, optimize: b
     chunk by chunk, as DuckDB produces rows (the baseline the benchmarks compare against).
     ``reorder_fields=True`` lets the optimizer reorder the fields of every call for prefix
     sharing, as ``field_order := 'auto'`` does for one call.
-    ``engine_options`` go to ``EngineConfig`` (device, dtype, kv_cache_bytes, ...).
+    ``read_only=True`` opens the database read-only (also a file you cannot write): LLM
+    queries still run, and their results are kept for the session instead of persisted.
+    ``engine_options`` go to ``EngineConfig`` (device, dtype, kv_cache_bytes, ...) and are
+    checked here.
     """
     return Connection(database, model, optimize=optimize, reorder_fields=reorder_fields,
-                      **engine_options)
+                      read_only=read_only, **engine_options)

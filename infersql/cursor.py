@@ -10,6 +10,7 @@ import duckdb
 
 from executor.errors import BadCallError, QueryCancelled
 from optimizer import mentions_llm, plan_statement
+from optimizer.parameters import inline_call_parameters
 
 from . import exceptions as exc
 from .functions import StatementState, registered
@@ -48,6 +49,23 @@ def _interruptible(work, cancel) -> None:
         raise outcome[0]
 
 
+_PLACEHOLDERS = ([("Count", "BIGINT")], [("Success", "BOOLEAN")])
+_ROW_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA", "CALL", "EXECUTE", "RELATION", "LOGICAL_PLAN"}
+
+
+def returns_no_rows(description, operation: str) -> bool:
+    """Whether a DuckDB result is the placeholder of a statement that returns no rows (DDL,
+    DML, SET, BEGIN ...). The cheap test on the columns comes first; only a match, which a
+    query could produce too (``SELECT count(*) AS "Count"``), parses the statement's type."""
+    if not description or [(d[0], str(d[1])) for d in description] not in _PLACEHOLDERS:
+        return False
+    try:
+        statements = duckdb.extract_statements(operation)
+    except duckdb.Error:
+        return False
+    return bool(statements) and statements[-1].type.name not in _ROW_STATEMENTS
+
+
 class Cursor:
     arraysize = 1
 
@@ -59,6 +77,7 @@ class Cursor:
         self.description = None
         self.rowcount = -1
         self.arraysize = 1
+        self._operation = ""          # the statement text, to tell a placeholder result
 
     # ---- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
@@ -90,9 +109,11 @@ class Cursor:
             # (registering a UDF too) while a query's rows are unread, so drop them first;
             # writes are complete by then, so this loses nothing.
             con.abort()
+            self._operation = operation
             if not mentions_llm(operation):
                 self._run_plain(con, operation, parameters)
                 return self
+            operation, parameters = inline_call_parameters(operation, parameters)
             statements = [s.query for s in duckdb.extract_statements(operation)]
             if len(statements) > 1 and parameters:
                 raise exc.ProgrammingError("parameters are only allowed with a single statement")
@@ -144,16 +165,34 @@ class Cursor:
 
     def _capture(self, con, materialize: bool) -> None:
         """Take the statement's result. DuckDB knows the row count of INSERT, UPDATE and
-        DELETE (PEP 249: rows affected); for a query it is known once the rows are read."""
+        DELETE (PEP 249: rows affected); for a query it is known once the rows are read.
+        A statement that returns no rows has no description (PEP 249), where DuckDB shows a
+        placeholder column (``Count`` or ``Success``)."""
+        self.rowcount = con.rowcount
+        if returns_no_rows(con.description, getattr(self, "_operation", "")):
+            self.description, self._rows = None, None
+            con.abort()                      # the placeholder's rows are not a result
+            return
         self.description = con.description
         self._rows = (con.fetchall() if con.description else []) if materialize else None
-        self.rowcount = con.rowcount
         if self.rowcount < 0 and materialize and con.description:
             self.rowcount = len(self._rows)
 
     def executemany(self, operation: str, seq_of_parameters: Iterable):
         """Run ``operation`` once per parameter set; rowcount is the total of rows affected
-        (-1 when DuckDB does not know it for some statement)."""
+        (-1 when DuckDB does not know it for some statement). Without LLM calls DuckDB runs
+        them all itself, preparing the statement once."""
+        con = self._open()
+        if isinstance(operation, str) and not mentions_llm(operation):
+            self._rows, self._pos, self.description, self.rowcount = None, 0, None, -1
+            try:
+                con.abort()
+                con.executemany(operation, list(seq_of_parameters))
+            except duckdb.Error as error:
+                raise exc.translate(error) from error
+            self.rowcount = con.rowcount
+            con.abort()
+            return self
         total = 0
         for params in seq_of_parameters:
             self.execute(operation, params)

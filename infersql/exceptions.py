@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from catalog import ReadOnlyError
 from executor.errors import BadCallError, InferenceError, UnsupportedError
 
 
@@ -65,7 +66,7 @@ def translate(exc: BaseException) -> BaseException:
         return exc
     if isinstance(exc, BadCallError):
         return ProgrammingError(str(exc))
-    if isinstance(exc, InferenceError):
+    if isinstance(exc, (InferenceError, ReadOnlyError)):
         return OperationalError(str(exc))
     if isinstance(exc, UnsupportedError):
         return NotSupportedError(str(exc))

@@ -149,13 +149,22 @@ def _describe(node: exp.Anonymous) -> tuple[LLMCall, list[int]]:
     return LLMCall(kind, sql, instruction, names, labels, **options), fields
 
 
+MAX_SEED = (1 << 63) - 1      # the engine seeds torch generators, which take a signed 64-bit int
+
+
 def _options(sql: str, props: list[exp.PropertyEQ]) -> dict:
+    """The call's named options, each checked: known name, given once, right type and range.
+    ``temperature :=`` only means something where text is sampled, so LLM_FILTER and
+    LLM_CLASSIFY (decoding constrained to their choices) reject it rather than ignore it."""
     out: dict = {}
+    function = sql.split("(", 1)[0].strip().strip('"').upper()
     for p in props:
         name = p.this.name.lower()
         if name not in _OPTIONS:
             raise BadCallError(f"{sql}: unknown option {name!r}; valid options are "
                                f"{', '.join(n + ' :=' for n in _OPTIONS)}")
+        if name in out:
+            raise BadCallError(f"{sql}: option {name} := is given twice; give it once")
         value = p.expression
         want = _OPTIONS[name]
         if want is str:
@@ -170,23 +179,34 @@ def _options(sql: str, props: list[exp.PropertyEQ]) -> dict:
         raise BadCallError(f"{sql}: max_tokens := must be at least 1")
     if out.get("temperature", 0.0) < 0:
         raise BadCallError(f"{sql}: temperature := must be >= 0")
+    if "temperature" in out and function != "LLM":
+        raise BadCallError(f"{sql}: {function} takes no temperature := (its answer is the most "
+                           "likely of its choices); use LLM(...) to sample text")
+    if not 0 <= out.get("seed", 0) <= MAX_SEED:
+        raise BadCallError(f"{sql}: seed := must be between 0 and {MAX_SEED}")
     if out.get("on_overflow", OVERFLOW[0]) not in OVERFLOW:
         raise BadCallError(f"{sql}: on_overflow := takes " + " or ".join(f"'{v}'" for v in OVERFLOW))
     return out
 
 
 def _string(sql: str, node: exp.Expression, what: str) -> str:
+    """A constant string: '...', E'...' (escapes already applied) or $$...$$ / $tag$...$tag$."""
     if isinstance(node, exp.Literal) and node.is_string:
         return node.this
-    raise BadCallError(f"{sql}: {what} must be a string literal, got {node.sql(dialect='duckdb')}")
+    if isinstance(node, exp.RawString) or (isinstance(node, exp.ByteString)
+                                            and not node.args.get("is_bytes")):
+        return node.this
+    raise BadCallError(f"{sql}: {what} must be a string literal, got {node.sql(dialect='duckdb')}"
+                       " (a bound parameter ? works too)")
 
 
-def _number(node: exp.Expression) -> float | None:
+def _number(node: exp.Expression) -> int | float | None:
+    """A numeric literal; integers stay exact (a float would round a 64-bit seed)."""
     sign = 1
     if isinstance(node, exp.Neg):
         sign, node = -1, node.this
     if isinstance(node, exp.Literal) and not node.is_string:
-        return sign * float(node.this)
+        return sign * int(node.this) if node.this.isdigit() else sign * float(node.this)
     return None
 
 

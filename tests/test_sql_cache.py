@@ -91,7 +91,7 @@ def test_cache_is_per_model_dtype_and_decoding_options(tiny_model, tmp_path):
     with infersql.connect(db, model=tiny_model, dtype="bfloat16") as conn:
         conn.execute(query).fetchall()
         assert conn.engine.stats.requests == ROWS
-        keys = {r[0] for r in conn.execute("SELECT DISTINCT model FROM infersql_llm_cache").fetchall()}
+        keys = {r[0] for r in conn.execute("SELECT DISTINCT model FROM infersql_catalog.llm_cache").fetchall()}
         assert keys == {f"{tiny_model} [float32]", f"{tiny_model} [bfloat16]"}
 
 

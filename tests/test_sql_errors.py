@@ -59,7 +59,7 @@ def test_on_overflow_truncate_fits_long_rows_and_leaves_short_ones(conn):
     assert rows[0][1] == plain[0][0]                 # a row that fits is left as it is
     assert all(isinstance(r[1], str) and isinstance(r[3], str) for r in rows)
     assert rows[1][2] in (True, False)
-    (prompt,), = conn.execute("SELECT prompt FROM infersql_llm_cache "
+    (prompt,), = conn.execute("SELECT prompt FROM infersql_catalog.llm_cache "
                               "WHERE prompt LIKE 'Summarize%word%'").fetchall()
     assert prompt.startswith("Summarize\nbody: word word") and prompt.endswith("\nnote: ok\n")
     engine = conn.engine                             # cached under the shortened prompt

@@ -65,5 +65,5 @@ def test_ctrl_c_cancels_only_its_own_statement(tiny_model):
             conn.execute("SELECT count(LLM('Tell a long story about', s, max_tokens := 64)) FROM big")
         worker.join(120)
         assert got == [expected]
-        kept = conn.execute("SELECT count(*) FROM infersql_llm_cache WHERE prompt LIKE '%row %'").fetchone()[0]
+        kept = conn.execute("SELECT count(*) FROM infersql_catalog.llm_cache WHERE prompt LIKE '%row %'").fetchone()[0]
         assert 0 < kept < 3000
