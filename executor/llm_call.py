@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-KINDS = {"LLM": "llm", "LLM_FILTER": "filter", "LLM_CLASSIFY": "classify"}
+from .llm_kinds import BY_KIND, KINDS
+
+__all__ = ["LLMCall", "KINDS", "OVERFLOW", "FIELD_ORDERS", "DEFAULT_MAX_TOKENS"]
 OVERFLOW = ("error", "truncate")
+FIELD_ORDERS = ("as_written", "auto")
 DEFAULT_MAX_TOKENS = 32
 
 
@@ -26,14 +29,12 @@ class LLMCall:
     temperature: float = 0.0
     seed: int | None = None
     on_overflow: str = "error"         # or "truncate": shorten a prompt over the context
+    field_order: str = "as_written"    # or "auto": the optimizer may reorder the fields
+    field_permutation: tuple[int, ...] | None = None   # the order it chose; None: as written
 
     @property
     def choices(self) -> list[str] | None:
-        if self.kind == "filter":
-            return ["yes", "no"]
-        if self.kind == "classify":
-            return list(self.labels)
-        return None
+        return BY_KIND[self.kind].choices(self.labels)
 
     @property
     def deterministic(self) -> bool:
@@ -50,17 +51,16 @@ class LLMCall:
         """The prompt for one row. Fields become ``name: value`` lines after the instruction
         (so the optimizer may reorder them); the raw form is the value itself."""
         if self.instruction is None:
-            return None if values[0] is None else str(values[0])
-        lines = [self.instruction]
-        lines += [f"{n}: {'NULL' if v is None else v}" for n, v in zip(self.field_names, values)]
-        if self.kind == "filter":
-            lines.append("Answer yes or no.")
-        elif self.kind == "classify":
-            lines.append("Answer with one of: " + ", ".join(self.labels) + ".")
+            return None if values[0] in (None, "") else str(values[0])
+        pairs = list(zip(self.field_names, values))
+        if self.field_permutation is not None:
+            pairs = [pairs[i] for i in self.field_permutation]
+        lines = [self.instruction] + [f"{n}: {'NULL' if v is None else v}" for n, v in pairs]
+        hint = BY_KIND[self.kind].hint(self.labels)
+        if hint is not None:
+            lines.append(hint)
         return "\n".join(lines) + "\n"
 
     def decode(self, text: str | None):
         """The SQL value of a stored answer."""
-        if text is None:
-            return None
-        return text == "yes" if self.kind == "filter" else text
+        return None if text is None else BY_KIND[self.kind].decode(text)

@@ -13,7 +13,7 @@ from optimizer import mentions_llm, plan_statement
 from optimizer.parameters import inline_call_parameters
 
 from . import exceptions as exc
-from .functions import StatementState, registered
+from executor.udfs import CallBinding, StatementState, registered
 
 
 def _interruptible(work, cancel) -> None:
@@ -150,7 +150,8 @@ class Cursor:
                 raise BadCallError(f"{call.sql}: {error}") from error
         runtime.begin_statement()
         state = StatementState()
-        with registered(con, runtime, planned.udfs, state):
+        bindings = [CallBinding(name, call, arity) for name, call, arity in planned.udfs]
+        with registered(con, runtime, bindings, state):
             try:
                 # Results are read now: the statement's UDFs exist only inside this block.
                 _interruptible(lambda: (con.execute(planned.sql, parameters),

@@ -1,0 +1,112 @@
+"""Which model folder a call means, and one loaded engine per (folder, settings).
+
+A call names a registered model, a folder, or nothing (the connection's default, then the
+catalog's default, then the built-in model). Engines load on first use; a tokenizer alone
+loads without the weights, so EXPLAIN can count tokens without loading a model.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Callable
+
+from catalog import Catalog
+
+from .errors import BadCallError, InferenceError
+
+
+class ModelPool:
+    def __init__(self, catalog: Catalog, default_model: str | None,
+                 builtin_model: Callable[[], str], engine_options: dict) -> None:
+        """``builtin_model`` makes the fallback model's folder; it runs at most once."""
+        self.catalog = catalog
+        self.default_model = default_model
+        self._builtin_model = builtin_model
+        self.engine_options = dict(engine_options)
+        self._engines: dict[str, object] = {}
+        self._tokenizers: dict[str, object] = {}
+        self.lock = threading.RLock()       # one engine call at a time; tokenizers too
+
+    def resolve(self, name: str | None) -> tuple[str, dict]:
+        """(folder, engine options) of a model name, a folder path, or the default."""
+        if name is None:
+            name = self.default_model
+        if name is None:
+            entry = self.catalog.default_model()
+            if entry:
+                return entry.path, entry.options
+            if callable(self._builtin_model):            # resolve (and announce) once
+                self._builtin_model = self._builtin_model()
+            return self._builtin_model, {}
+        entry = self.catalog.model(name)
+        if entry is not None:
+            return entry.path, entry.options
+        if os.path.isdir(name):
+            return os.path.abspath(name), {}
+        if os.sep in name or name.startswith("."):
+            raise BadCallError(f"model folder {name!r} does not exist")
+        known = ", ".join(e.name for e in self.catalog.models()) or "none registered"
+        raise BadCallError(f"unknown model {name!r} (registered: {known}); register it with "
+                           "connection.register_model(name, folder) or pass a model folder")
+
+    def settings(self, name: str | None) -> tuple[str, dict]:
+        """(folder, engine options): the connection's options under the model's own."""
+        path, options = self.resolve(name)
+        return path, {**self.engine_options, **options}
+
+    def engine(self, name: str | None = None):
+        """The loaded engine for a model, loading it on first use."""
+        from executor.engine import Engine, EngineConfig, EngineError
+
+        path, merged = self.settings(name)
+        key = json.dumps([path, merged], sort_keys=True, default=str)
+        with self.lock:
+            if key not in self._engines:
+                try:
+                    self._engines[key] = Engine(EngineConfig(model=path, **merged))
+                except (EngineError, TypeError) as exc:
+                    raise InferenceError(f"model {name or path!r} failed to load: {exc}") from exc
+            return self._engines[key]
+
+    def engine_config(self, name: str | None = None):
+        """The EngineConfig a call's engine has (or would have), without loading it."""
+        from executor.engine import EngineConfig
+
+        path, merged = self.settings(name)
+        return EngineConfig(model=path, **merged)
+
+    def loaded_engine(self, name: str | None = None):
+        """The call's engine if it is already loaded, else None (nothing is loaded)."""
+        path, merged = self.settings(name)
+        return self._engines.get(json.dumps([path, merged], sort_keys=True, default=str))
+
+    def tokenizer(self, name: str | None = None):
+        """The model's tokenizer: the loaded engine's, or the tokenizer files alone."""
+        engine = self.loaded_engine(name)
+        if engine is not None:
+            return engine.tokenizer
+        path, _ = self.settings(name)
+        with self.lock:
+            if path not in self._tokenizers:
+                from transformers import AutoTokenizer
+                try:
+                    self._tokenizers[path] = AutoTokenizer.from_pretrained(path)
+                except Exception as exc:       # noqa: BLE001 - any loading failure, said plainly
+                    raise InferenceError(f"model {name or path!r}: cannot load its tokenizer "
+                                         f"({type(exc).__name__}: {exc})") from exc
+            return self._tokenizers[path]
+
+    def cache_key(self, name: str | None) -> str:
+        """The result cache's name for a model: its folder and the dtype it runs in, since
+        float32 and bfloat16 answers can differ. Known without loading the model, so a fully
+        cached query never loads it. (The default dtype is the engine's: bfloat16 on CUDA,
+        float32 elsewhere.)"""
+        path, merged = self.settings(name)
+        device = str(merged.get("device") or "cpu")
+        dtype = merged.get("dtype") or ("bfloat16" if device.startswith("cuda") else "float32")
+        return f"{path} [{dtype}]"
+
+    @property
+    def loaded(self) -> list:
+        return list(self._engines.values())

@@ -1,0 +1,114 @@
+"""A statement's LLM calls as DuckDB vectorized (arrow) UDFs, bound to the plan's answers.
+
+Each call site gets its own function for the duration of one statement (DuckDB registers UDFs
+per database, visible to every cursor, so names are unique process-wide). A planned call's UDF
+reads the answers its operator computed before the final pass ("materialize, then bind"); it
+never starts inference for a row the plan covered. For a row the plan did not cover it does
+what the binding says: NULL where that cannot change the answer (a conjunct of WHERE, whose
+row another conjunct rejects), otherwise it computes the row lazily and counts it, so the
+answer stays right and EXPLAIN ANALYZE shows the planning miss. An unplanned call is all lazy.
+
+An exception inside a UDF reaches the caller as a DuckDB error that has lost its type, so the
+original is kept here and re-raised by the cursor.
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import threading
+from dataclasses import dataclass, field
+
+import duckdb
+
+from .llm_call import LLMCall
+from .llm_kinds import BY_KIND
+from .llm_runtime import LLMRuntime
+from .statement_stats import StatementStats
+
+LAZY, NULL = "lazy", "null"     # what a UDF does with a row its plan did not cover
+
+
+@dataclass
+class CallBinding:
+    """One call site in one statement: its UDF name and arity, and, once planned, the answers
+    (prompt -> answer text) and what a miss means."""
+
+    name: str
+    call: LLMCall
+    arity: int
+    memo: dict[str, str | None] | None = None     # None: not planned, every row is lazy
+    on_miss: str = LAZY
+    lazy_rows: int = 0
+
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()
+
+
+class StatementState:
+    """What the UDFs of one running statement share: the first exception raised inside any
+    of them, the flag that cancels the statement's inference, and the lazy path's costs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.first: BaseException | None = None
+        self.cancel = threading.Event()
+        self.lazy = StatementStats()
+
+    def record(self, exc: BaseException) -> None:
+        with self._lock:
+            if self.first is None:
+                self.first = exc
+
+
+def _values(runtime: LLMRuntime, b: CallBinding, columns: list[list], state: StatementState) -> list:
+    if b.memo is None:
+        return runtime.evaluate(b.call, columns, state.lazy, state.cancel.is_set)
+    rows = list(zip(*columns))
+    prompts = runtime.render(b.call, rows)
+    missing = [i for i, p in enumerate(prompts) if p is not None and p not in b.memo]
+    if missing and b.on_miss == LAZY:
+        values = runtime.evaluate(b.call, [[c[i] for i in missing] for c in columns],
+                                  state.lazy, state.cancel.is_set)
+        with b.lock:
+            b.lazy_rows += len(missing)
+        filled = dict(zip(missing, values))
+        return [filled[i] if i in filled else
+                (None if p is None else b.call.decode(b.memo[p])) for i, p in enumerate(prompts)]
+    return [None if p is None or p not in b.memo else b.call.decode(b.memo[p]) for p in prompts]
+
+
+def _udf(runtime: LLMRuntime, binding: CallBinding, state: StatementState):
+    import pyarrow as pa
+
+    arrow_type = pa.bool_() if BY_KIND[binding.call.kind].sql_type == "BOOLEAN" else pa.string()
+
+    def evaluate(*arrays):
+        try:
+            values = _values(runtime, binding, [a.to_pylist() for a in arrays], state)
+        except BaseException as exc:   # Ctrl-C too: DuckDB would only see a generic error
+            state.record(exc)
+            raise
+        return pa.array(values, type=arrow_type)
+
+    # DuckDB counts the function's declared parameters; *arrays would count as one.
+    evaluate.__signature__ = inspect.Signature(
+        [inspect.Parameter(f"arg{i}", inspect.Parameter.POSITIONAL_ONLY)
+         for i in range(binding.arity)])
+    return evaluate
+
+
+@contextlib.contextmanager
+def registered(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime,
+               bindings: list[CallBinding], state: StatementState):
+    """Register the statement's UDFs on ``con`` for the duration of the block."""
+    done = []
+    try:
+        for b in bindings:
+            con.create_function(b.name, _udf(runtime, b, state), ["VARCHAR"] * b.arity,
+                                BY_KIND[b.call.kind].sql_type, type="arrow",
+                                null_handling="special", side_effects=not b.call.deterministic)
+            done.append(b.name)
+        yield
+    finally:
+        for name in done:
+            con.remove_function(name)
