@@ -11,16 +11,32 @@ out again. Two additions:
 * **Token-level tails.** A prefix that ends inside a block is still reused: the matching leading
   slots of a cached block are copied into a fresh block (a K/V copy, not a recompute), as a
   radix tree would share them.
+
+Retention across queries: ``expire`` demotes cached blocks idle for longer than the break-even
+time T* (the five-minute rule, ``CostModel.break_even_seconds``); they stay findable but are
+handed out before anything the eviction policy still ranks.
 """
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 from .eviction import EvictionPolicy
 from .sequence import Sequence
 
 _ROOT = hash("infersql-root")
+
+
+def chain_keys(tokens, block_size: int, num_full: int, keys: list[int] | None = None) -> list[int]:
+    """Chained content keys of the first ``num_full`` full blocks of ``tokens``; extends
+    ``keys`` (the ones already known) in place. The eviction planner hashes future prompts
+    with this same function, so its keys are the block manager's keys."""
+    keys = [] if keys is None else keys
+    while len(keys) < num_full:
+        i = len(keys)
+        parent = keys[-1] if keys else _ROOT
+        keys.append(hash((parent, tuple(tokens[i * block_size:(i + 1) * block_size]))))
+    return keys
 
 
 @dataclass
@@ -40,11 +56,16 @@ class BlockManager:
         self.num_blocks = num_blocks
         self.block_size = block_size
         self.eviction = eviction
+        eviction.bind(self)
         self.prefix_caching = prefix_caching
         self.ref = [0] * num_blocks
         self.key_of: list[int | None] = [None] * num_blocks
         self.parent_of: list[int | None] = [None] * num_blocks
         self.tokens_of: list[tuple[int, ...] | None] = [None] * num_blocks
+        self.depth_of = [0] * num_blocks                     # index of the block in its chain
+        self.released_at = [0.0] * num_blocks                # clock when it became evictable
+        self.stale: OrderedDict[int, None] = OrderedDict()   # evictable, idle past T*
+        self.clock = 0.0                                     # set by the engine or simulator
         self.by_key: dict[int, int] = {}
         self.children: dict[int, set[int]] = {}
         self.free: deque[int] = deque(range(num_blocks))
@@ -56,7 +77,7 @@ class BlockManager:
     # ---- capacity -------------------------------------------------------------------------
     @property
     def num_free(self) -> int:
-        return len(self.free) + len(self.eviction)
+        return len(self.free) + len(self.stale) + len(self.eviction)
 
     def blocks_needed(self, seq: Sequence, num_tokens: int) -> int:
         """New blocks ``seq`` needs so that ``num_tokens`` of its tokens fit."""
@@ -65,12 +86,7 @@ class BlockManager:
     # ---- hashing --------------------------------------------------------------------------
     def _keys(self, seq: Sequence, num_full: int) -> list[int]:
         """Chain keys of ``seq``'s first ``num_full`` full blocks, computed once and kept."""
-        bs, keys = self.block_size, seq.block_hashes
-        while len(keys) < num_full:
-            i = len(keys)
-            parent = keys[-1] if keys else _ROOT
-            keys.append(hash((parent, tuple(seq.token_ids[i * bs:(i + 1) * bs]))))
-        return keys
+        return chain_keys(seq.token_ids, self.block_size, num_full, seq.block_hashes)
 
     # ---- matching -------------------------------------------------------------------------
     def match(self, seq: Sequence) -> PrefixMatch:
@@ -108,7 +124,7 @@ class BlockManager:
         if self.free:
             bid = self.free.popleft()
         else:
-            bid = self.eviction.victim()
+            bid = self.stale.popitem(last=False)[0] if self.stale else self.eviction.victim()
             self._unregister(bid)
             self.evicted_blocks += 1
         self.ref[bid] = 1
@@ -125,9 +141,10 @@ class BlockManager:
         Returns the block id to copy ``m.copy_len`` slots into, or None. The caller checked
         capacity with ``can_admit``.
         """
+        self.eviction.admitted(seq)
         for bid in m.block_ids:
             if self.ref[bid] == 0:
-                self.eviction.remove(bid)
+                self._unpark(bid)
                 self._count_used(+1)
             self.ref[bid] += 1
         seq.block_ids = list(m.block_ids)
@@ -138,13 +155,59 @@ class BlockManager:
         src = m.copy_from
         was_free = self.ref[src] == 0
         if was_free:
-            self.eviction.remove(src)
+            self._unpark(src)
         dst = self._take()
         self.in_flight.add(dst)
         if was_free:
-            self.eviction.add(src)
+            self._park(src)
         seq.block_ids.append(dst)
         return dst
+
+    def restore(self, seq: Sequence, num_computed: int) -> list[int]:
+        """After ``admit`` shared what the cache still holds of a swapped-out sequence, give it
+        fresh blocks for the rest of its ``num_computed`` tokens (their K/V is copied back from
+        host memory before the forward pass) and register the full ones; returns them."""
+        fresh = [self._take() for _ in range(self.blocks_needed(seq, num_computed))]
+        first = len(seq.block_ids)
+        seq.block_ids.extend(fresh)
+        seq.num_computed = num_computed
+        if self.prefix_caching:
+            bs = self.block_size
+            keys = self._keys(seq, num_computed // bs)
+            for i in range(first, num_computed // bs):
+                if keys[i] not in self.by_key:
+                    self._register(seq.block_ids[i], keys[i], keys[i - 1] if i else _ROOT,
+                                   tuple(seq.token_ids[i * bs:(i + 1) * bs]), i)
+        return fresh
+
+    def expect(self, seq: Sequence) -> None:
+        """``seq`` waits for admission: the eviction policy may plan for its prefix."""
+        self.eviction.expect(seq)
+
+    def forget_waiting(self) -> None:
+        self.eviction.forget()
+
+    def _park(self, bid: int) -> None:
+        """``bid`` became evictable."""
+        self.released_at[bid] = self.clock
+        self.eviction.add(bid)
+
+    def _unpark(self, bid: int) -> None:
+        """``bid`` is held again."""
+        if bid in self.stale:
+            del self.stale[bid]
+        else:
+            self.eviction.remove(bid)
+
+    def expire(self, t_star: float) -> int:
+        """Demote cached blocks idle for more than ``t_star`` seconds (by ``clock``) to be
+        handed out first; returns how many were demoted."""
+        old = [b for b in range(self.num_blocks) if self.ref[b] == 0 and self.key_of[b] is not None
+               and b not in self.stale and self.clock - self.released_at[b] > t_star]
+        for bid in sorted(old, key=self.released_at.__getitem__):
+            self.eviction.remove(bid)
+            self.stale[bid] = None
+        return len(old)
 
     def can_admit(self, m: PrefixMatch, new_blocks: int) -> bool:
         revived = sum(1 for b in m.block_ids if self.ref[b] == 0)
@@ -165,12 +228,14 @@ class BlockManager:
             bid = seq.block_ids[i]
             if self.key_of[bid] is None and keys[i] not in self.by_key:
                 self._register(bid, keys[i], keys[i - 1] if i else _ROOT,
-                               tuple(seq.token_ids[i * bs:(i + 1) * bs]))
+                               tuple(seq.token_ids[i * bs:(i + 1) * bs]), i)
                 # Its last slots are written this iteration, even if the block is older.
                 self.in_flight.add(bid)
 
-    def _register(self, bid: int, key: int, parent: int, tokens: tuple[int, ...]) -> None:
+    def _register(self, bid: int, key: int, parent: int, tokens: tuple[int, ...],
+                  depth: int) -> None:
         self.key_of[bid], self.parent_of[bid], self.tokens_of[bid] = key, parent, tokens
+        self.depth_of[bid] = depth
         self.by_key[key] = bid
         self.children.setdefault(parent, set()).add(bid)
 
@@ -198,7 +263,7 @@ class BlockManager:
             if self.ref[bid] == 0:
                 self._count_used(-1)
                 if self.key_of[bid] is not None:
-                    self.eviction.add(bid)
+                    self._park(bid)
                 else:
                     self.free.append(bid)
         seq.block_ids = []
@@ -214,7 +279,7 @@ class BlockManager:
         tokens = tuple(seq.token_ids[i * bs:seq.num_computed])
         key = hash((parent, tokens, "tail"))
         if key not in self.by_key:
-            self._register(bid, key, parent, tokens)
+            self._register(bid, key, parent, tokens, i)
 
     def abort(self, seqs: list[Sequence]) -> None:
         """Release sequences after a failed iteration: blocks it was writing hold garbage, so
@@ -224,6 +289,7 @@ class BlockManager:
         for seq in seqs:
             self.release(seq, keep_tail=False)
         self.in_flight.clear()
+        self.eviction.forget()
 
     def end_iteration(self) -> None:
         """Everything scheduled this iteration has been written."""

@@ -14,6 +14,13 @@ class EngineConfig:
     ``max_batch_tokens`` is the per-iteration token budget shared by decodes and prefill chunks.
     ``eviction`` and ``preemption`` name policies from ``eviction.py`` and ``preemption.py``.
     ``dtype`` defaults to float32 on CPU and bfloat16 on CUDA.
+    ``swap_bytes`` is host memory for sequences the ``cost`` preemption policy swaps out
+    (None: as much as ``kv_cache_bytes``; 0: never swap).
+    ``decode_batch`` caps how many sequences run at once: ``"auto"`` at the cost model's
+    throughput knee (so rows finish steadily at almost no cost), ``"max"`` for no cap, or a number.
+    ``retention``: ``"forever"`` keeps finished requests' blocks until evicted; ``"t_star"``
+    demotes blocks idle longer than the five-minute-rule break-even time T* at each
+    ``generate`` call, so they are the first to go.
     """
 
     model: str
@@ -27,12 +34,26 @@ class EngineConfig:
     preemption: str = "newest"
     prefix_caching: bool = True
     attention_backend: str = "auto"
+    swap_bytes: int | None = None
+    decode_batch: int | str = "auto"
+    retention: str = "forever"
 
     def __post_init__(self) -> None:
         for name in ("kv_cache_bytes", "block_size", "max_batch_tokens", "max_num_seqs"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise InvalidRequestError(f"EngineConfig.{name} must be a positive integer, got {value!r}")
+        if self.swap_bytes is not None and (not isinstance(self.swap_bytes, int)
+                                            or self.swap_bytes < 0):
+            raise InvalidRequestError(
+                f"EngineConfig.swap_bytes must be an integer >= 0 or None, got {self.swap_bytes!r}")
+        if self.decode_batch not in ("auto", "max") and (
+                not isinstance(self.decode_batch, int) or self.decode_batch < 1):
+            raise InvalidRequestError("EngineConfig.decode_batch must be 'auto', 'max' or a "
+                                      f"positive integer, got {self.decode_batch!r}")
+        if self.retention not in ("forever", "t_star"):
+            raise InvalidRequestError(
+                f"EngineConfig.retention must be 'forever' or 't_star', got {self.retention!r}")
         if self.dtype not in (None, "float32", "bfloat16", "float16"):
             raise InvalidRequestError(
                 f"EngineConfig.dtype must be float32, bfloat16 or float16, got {self.dtype!r}")

@@ -4,6 +4,11 @@ Each iteration the scheduler picks chunks under the token budget, the model runn
 them in one packed forward pass, and the engine samples, scores and retires sequences. Outputs
 come back in request order; ``on_result`` sees each one as soon as it is complete, so callers
 can persist partial progress (the SQL layer's result cache does).
+
+The engine holds a cost model (``cost_model.py``; the caller passes the calibrated one, else a
+default from the parameter count): the ``cost`` preemption policy, the decode batch cap and
+retention's T* read it. ``trace``, when set to a list, receives one ``IterationRecord`` per
+iteration (its shape and measured seconds): ``infersql calibrate`` fits the cost model on it.
 """
 from __future__ import annotations
 
@@ -17,16 +22,19 @@ import torch
 from . import choices as choice_scoring
 from .block_manager import BlockManager
 from .config import EngineConfig
+from .cost_model import CostModel, IterationShape, default_cost_model
 from .errors import CancelledError, EngineError
 from .eviction import make_eviction_policy
+from .geometry import geometry_of
 from .model_runner import ModelRunner
 from .preemption import make_preemption_policy
 from .request import Output, Request
-from .requests_prep import PreparedRequest, prepare
+from .requests_prep import PreparedRequest, encode_prompt, prepare
 from .sampler import sample
-from .scheduler import Scheduler, Step
-from .sequence import SamplingParams, Sequence, Status
+from .scheduler import Scheduler, running_limit
+from .sequence import SamplingParams, Sequence
 from .stats import EngineStats
+from .timeline import IterationRecord
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +60,28 @@ class _Pending:
 
 
 class Engine:
-    def __init__(self, config: EngineConfig) -> None:
+    def __init__(self, config: EngineConfig, cost_model: CostModel | None = None) -> None:
         self.config = config
         eviction = make_eviction_policy(config.eviction)
         preemption = make_preemption_policy(config.preemption)
         self.runner = ModelRunner(config)
         self.tokenizer = self.runner.tokenizer
         self.max_model_len = self.runner.max_model_len
+        dtype = str(self.runner.dtype).removeprefix("torch.")
+        self.cost_model = cost_model or default_cost_model(
+            geometry_of(self.runner.hf_config.get_text_config()), config.device, dtype,
+            config.block_size)
         self.blocks = BlockManager(self.runner.kv.num_blocks, config.block_size, eviction,
                                    config.prefix_caching)
-        self.scheduler = Scheduler(self.blocks, preemption, config.max_batch_tokens,
-                                   config.max_num_seqs)
+        swap_bytes = config.kv_cache_bytes if config.swap_bytes is None else config.swap_bytes
+        self.scheduler = Scheduler(
+            self.blocks, preemption, config.max_batch_tokens,
+            running_limit(config.max_num_seqs, config.decode_batch, config.max_batch_tokens,
+                          self.cost_model),
+            swap_bytes // self.runner.kv.bytes_per_block, self.cost_model)
         self.stats = EngineStats()
+        self.trace: list[IterationRecord] | None = None
+        self._host: dict[int, object] = {}      # swapped-out K/V by sequence id
         self._ids = itertools.count()
         self._eos = self._eos_ids()
 
@@ -81,6 +99,11 @@ class Engine:
                 ids.update(source)
         return ids
 
+    @property
+    def break_even_seconds(self) -> float:
+        """T*: how long a cached block is worth keeping idle (see ``CostModel``)."""
+        return self.cost_model.break_even_seconds(self.config.block_size, self.num_blocks)
+
     def reset_stats(self) -> None:
         self.stats.reset()
         self.blocks.peak_blocks = self.blocks.used_blocks
@@ -89,13 +112,16 @@ class Engine:
     def generate(self, requests: list[Request],
                  progress: Callable[[int, int], None] | None = None,
                  on_result: Callable[[int, Output], None] | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> list[Output]:
+                 should_stop: Callable[[], bool] | None = None,
+                 future: list[Request] | None = None) -> list[Output]:
         """Run every request to completion; outputs in request order.
 
         ``progress(done, total)`` is called as requests complete; ``on_result(index, output)``
         as soon as each one is complete; ``should_stop()``, checked every iteration, cancels
         with ``CancelledError``. On any exception (Ctrl-C included) the unfinished work is
         dropped and the engine stays usable; completed results were already reported.
+        ``future`` lists requests that later calls will submit, in order: the ``plan``
+        eviction policy keeps the blocks they will read.
         """
         preps = []
         for i, r in enumerate(requests):
@@ -105,6 +131,7 @@ class Engine:
             except EngineError as exc:
                 exc.request_index = i       # lets callers name the row at fault
                 raise
+        self._plan_ahead(future)
         arrival = next(self._ids)
         pending = [self._submit(i, r, p, arrival) for i, (r, p) in enumerate(zip(requests, preps))]
         by_seq = {p.main.seq_id: p for p in pending}
@@ -130,10 +157,26 @@ class Engine:
         finally:
             if self.scheduler.has_work():
                 self.scheduler.abort_all()
+                self._host.clear()
             self.stats.wall_seconds += time.perf_counter() - started
             self.stats.peak_blocks = max(self.stats.peak_blocks, self.blocks.peak_blocks)
             self.stats.evicted_blocks += self.blocks.evicted_blocks - evicted_before
         return outputs
+
+    def _plan_ahead(self, future: list[Request] | None) -> None:
+        """Tell the eviction policy what comes after this call, and apply retention."""
+        self.blocks.clock = time.monotonic()
+        if self.config.retention == "t_star":
+            self.blocks.expire(self.break_even_seconds)
+        if self.config.eviction != "plan":
+            return
+        prompts = []
+        for r in future or ():
+            if r.prompt_ids is not None:
+                prompts.append(list(r.prompt_ids))
+            elif isinstance(r.prompt, str) and r.prompt:
+                prompts.append(encode_prompt(self.tokenizer, r.prompt, r.chat))
+        self.blocks.eviction.set_future(prompts)
 
     def _submit(self, index: int, req: Request, prep: PreparedRequest, arrival: int) -> _Pending:
         sid = next(self._ids)
@@ -153,22 +196,28 @@ class Engine:
 
     # ---- one iteration ------------------------------------------------------------------
     def _iterate(self, by_seq: dict[int, _Pending]) -> list[_Pending]:
+        started = time.perf_counter()
+        self.blocks.clock = time.monotonic()
         step = self.scheduler.schedule()
         if not step.chunks:
             raise RuntimeError("scheduler made no progress; this is an engine bug")
+        kv = self.runner.kv
+        for seq, block_ids in step.swap_out:      # before anything overwrites those blocks
+            self._host[seq.seq_id] = kv.swap_out(block_ids)
+        for seq, block_ids, first in step.swap_in:
+            kv.swap_in(self._host.pop(seq.seq_id), block_ids, first)
         for src, dst, n in step.copies:
             self.runner.copy_slots(src, dst, n)
-        self._count_admissions(step)
+        self.stats.count_step(step)
         logits = self.runner.forward(step.chunks)
         self.blocks.end_iteration()
-        self.stats.iterations += 1
         finished: list[_Pending] = []
         to_sample: list[tuple[Sequence, int]] = []
         row = 0
         for chunk in step.chunks:
             seq = chunk.seq
             positions = seq.logit_positions(chunk.start, chunk.end)
-            self._count_chunk(seq, chunk.start, chunk.end)
+            self.stats.count_chunk(seq, chunk.start, chunk.end)
             seq.num_computed = chunk.end
             if seq.is_scoring:
                 choice_scoring.record(seq, logits[row:row + len(positions)], positions)
@@ -182,23 +231,11 @@ class Engine:
             tokens = sample(rows, [s.params for s, _ in to_sample])
             for (seq, _), token in zip(to_sample, tokens):
                 self._append(seq, token, by_seq, finished)
+        if self.trace is not None:
+            self.trace.append(IterationRecord(
+                started, time.perf_counter() - started,
+                IterationShape.of(step.chunks, step.swap_blocks)))
         return finished
-
-    def _count_admissions(self, step: Step) -> None:
-        self.stats.preemptions += len(step.preempted)
-        for seq, cached in step.admitted:
-            if seq.cached_tokens < 0:
-                seq.cached_tokens = min(cached, seq.prompt_len)
-                # A choice's child re-reads its request's prompt; prompt_tokens counted that
-                # prompt once, so cached_tokens does too.
-                if not (seq.is_scoring and seq.score_start >= seq.prompt_len):
-                    self.stats.cached_tokens += seq.cached_tokens
-
-    def _count_chunk(self, seq: Sequence, start: int, end: int) -> None:
-        decoding = end - start == 1 and start >= max(seq.prompt_len, seq.recompute_until)
-        if not decoding:
-            self.stats.prefilled_tokens += end - start
-            self.stats.recomputed_tokens += max(0, min(end, seq.recompute_until) - start)
 
     def _append(self, seq: Sequence, token: int, by_seq, finished) -> None:
         seq.token_ids.append(token)

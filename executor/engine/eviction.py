@@ -2,10 +2,20 @@
 
 A block is *evictable* when no running sequence holds it (reference count 0) but it still has a
 content hash, so a later request with the same prefix could reuse it. Policies only order the
-evictable set; the block manager owns the blocks themselves.
+evictable set; the block manager owns the blocks themselves. Three policies:
+
+* ``lru``: least recently released first (vLLM, SGLang);
+* ``lfu``: fewest reuses first, ties least recently released;
+* ``plan``: Belady's MIN (``plan.py``): the block whose next use in the known request order is
+  furthest away. A SQL query knows its request list before it runs; serving systems do not.
+
+The block manager reports each waiting sequence (``expect``) and each admission (``admitted``),
+and ``Engine.generate`` reports requests yet to come (``set_future``); only ``plan`` listens.
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections import OrderedDict
 
 
@@ -13,6 +23,10 @@ class EvictionPolicy:
     """Interface: told when a block becomes evictable or is reused, asked for a victim."""
 
     name = "base"
+
+    def bind(self, blocks) -> None:
+        """Called once by the block manager that owns this policy."""
+        self.blocks = blocks
 
     def add(self, block_id: int) -> None:
         raise NotImplementedError
@@ -25,6 +39,19 @@ class EvictionPolicy:
 
     def __len__(self) -> int:
         raise NotImplementedError
+
+    # Knowledge of the request order; ignored by policies that do not use it.
+    def expect(self, seq) -> None:
+        """``seq`` is waiting to be admitted."""
+
+    def admitted(self, seq) -> None:
+        """``seq`` left the waiting queue."""
+
+    def set_future(self, prompts: list[list[int]]) -> None:
+        """Prompts that will be submitted after everything now waiting, in order."""
+
+    def forget(self) -> None:
+        """Every waiting sequence was dropped (after an error or a cancel)."""
 
 
 class LRUEviction(EvictionPolicy):
@@ -54,13 +81,55 @@ class LRUEviction(EvictionPolicy):
         return len(self._order)
 
 
-EVICTION_POLICIES = {cls.name: cls for cls in (LRUEviction,)}
+class LFUEviction(EvictionPolicy):
+    """Fewest reuses first, ties least recently released: a block shared by many requests
+    (an instruction, a movie's description) outlives one-off review tails even when its last
+    use is older. The count starts afresh when a block is reused for other content."""
+
+    name = "lfu"
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, int, int]] = []
+        self._entry: dict[int, tuple[int, int, int]] = {}
+        self._hits: dict[int, int] = {}
+        self._clock = itertools.count()
+
+    def add(self, block_id: int) -> None:
+        entry = (self._hits.get(block_id, 0), next(self._clock), block_id)
+        self._entry[block_id] = entry
+        heapq.heappush(self._heap, entry)
+
+    def remove(self, block_id: int) -> None:
+        if self._entry.pop(block_id, None) is not None:
+            self._hits[block_id] = self._hits.get(block_id, 0) + 1
+
+    def victim(self) -> int:
+        while True:
+            entry = heapq.heappop(self._heap)
+            bid = entry[2]
+            if self._entry.get(bid) == entry:
+                del self._entry[bid]
+                self._hits.pop(bid, None)
+                return bid
+
+    def __len__(self) -> int:
+        return len(self._entry)
+
+
+def _policies() -> dict[str, type]:
+    from .plan import PlanEviction
+
+    return {cls.name: cls for cls in (LRUEviction, LFUEviction, PlanEviction)}
+
+
+EVICTION_NAMES = ("lru", "lfu", "plan")
 
 
 def make_eviction_policy(name: str) -> EvictionPolicy:
     from .errors import InvalidRequestError
 
-    if name not in EVICTION_POLICIES:
+    policies = _policies()
+    if name not in policies:
         raise InvalidRequestError(
-            f"unknown eviction policy {name!r}; choose one of {sorted(EVICTION_POLICIES)}")
-    return EVICTION_POLICIES[name]()
+            f"unknown eviction policy {name!r}; choose one of {sorted(policies)}")
+    return policies[name]()

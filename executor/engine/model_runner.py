@@ -7,9 +7,9 @@ from or scores.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from dataclasses import dataclass
 
 import torch
 
@@ -18,22 +18,13 @@ from .config import EngineConfig
 from .block_manager import common_prefix
 from .errors import ModelLoadError
 from .kv_cache import KVCache
-from .sequence import Sequence
+from .sequence import Chunk
 
 log = logging.getLogger(__name__)
 
 MIN_CASCADE_BLOCKS = 2      # a shared prefix shorter than this is not worth a cascade
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-
-
-@dataclass
-class Chunk:
-    """``seq`` computes its tokens [start, end) this iteration."""
-
-    seq: Sequence
-    start: int
-    end: int
 
 
 def _load(config: EngineConfig, device: torch.device, dtype: torch.dtype):
@@ -43,14 +34,45 @@ def _load(config: EngineConfig, device: torch.device, dtype: torch.dtype):
     if not os.path.isdir(path):
         raise ModelLoadError(f"model folder {path!r} does not exist; pass the path of a local "
                              "Hugging Face model folder (config.json, weights, tokenizer)")
+    if not _has_tokenizer(path):
+        raise ModelLoadError(f"model folder {path!r} has no tokenizer files ({', '.join(_TOKENIZER_FILES)}); "
+                             "save the model's tokenizer there with tokenizer.save_pretrained(folder)")
+    log.info("Loading model %s …", path)
     try:
-        hf_config = AutoConfig.from_pretrained(path)
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForCausalLM.from_pretrained(
-            path, dtype=dtype, attn_implementation=attention.register())
+        with _quiet_progress_bars():
+            hf_config = AutoConfig.from_pretrained(path)
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            model = AutoModelForCausalLM.from_pretrained(
+                path, dtype=dtype, attn_implementation=attention.register())
     except Exception as exc:  # transformers raises many types; surface one clear error
         raise ModelLoadError(f"cannot load {path!r} as a causal language model: {exc}") from exc
     return hf_config, tokenizer, model.to(device).eval()
+
+
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "vocab.txt", "*.tiktoken")
+
+
+def _has_tokenizer(path: str) -> bool:
+    """Without these, transformers may still build a tokenizer that encodes every text to
+    nothing, and each prompt would then fail as empty: say what is missing at load time."""
+    import glob
+
+    return any(glob.glob(os.path.join(glob.escape(path), name)) for name in _TOKENIZER_FILES)
+
+
+@contextlib.contextmanager
+def _quiet_progress_bars():
+    """transformers draws "Loading weights" bars on stderr, into the CLI's output and the
+    DB-API caller's; turn them off while loading, and back on if they were on."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
 
 
 class ModelRunner:

@@ -6,17 +6,24 @@ left of the budget (chunked prefill). Then waiting sequences are admitted in sub
 each starting after the longest prefix the cache already holds (one whose prefix is being
 written this iteration waits one iteration without blocking the queue). When the pool has no
 block for a running sequence, the preemption policy picks a victim among those not yet
-scheduled this iteration; the victim releases its blocks and waits to be recomputed.
+scheduled this iteration, and the way out: the victim releases its blocks and waits to be
+recomputed, or (``cost`` policy) its blocks are swapped to host memory and back.
+
+The number of running sequences is capped by ``running_limit``: a decode batch larger than
+the cost model's throughput knee gains almost nothing, and a smaller running set lets rows
+finish steadily instead of all at the end (a cancelled query then keeps more of them).
+
+The scheduler touches no tensors: the engine executes a ``Step`` on the model, the simulator
+prices it with the cost model.
 """
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
 
-from .block_manager import BlockManager
-from .model_runner import Chunk
+from .block_manager import BlockManager, PrefixMatch
 from .preemption import PreemptionPolicy
-from .sequence import Sequence, Status
+from .sequence import Chunk, Sequence, Status
 
 
 @dataclass
@@ -25,21 +32,44 @@ class Step:
     copies: list[tuple[int, int, int]] = field(default_factory=list)   # (src, dst, slots)
     preempted: list[Sequence] = field(default_factory=list)
     admitted: list[tuple[Sequence, int]] = field(default_factory=list)  # (seq, cached tokens)
+    swap_out: list[tuple[Sequence, list[int]]] = field(default_factory=list)   # (seq, blocks)
+    swap_in: list[tuple[Sequence, list[int], int]] = field(default_factory=list)  # (seq, blocks, first)
+
+    @property
+    def swap_blocks(self) -> int:
+        return sum(len(b) for _, b in self.swap_out) + sum(len(b) for _, b, _ in self.swap_in)
+
+
+def running_limit(max_num_seqs: int, decode_batch: int | str, max_batch_tokens: int,
+                  cost_model) -> int:
+    """How many sequences may run at once: ``max_num_seqs``, capped by ``decode_batch``
+    (``"auto"``: the cost model's throughput knee, within 5% of a budget-sized batch;
+    ``"max"``: no cap; an int: that)."""
+    if decode_batch == "max":
+        return max_num_seqs
+    if decode_batch == "auto":
+        decode_batch = cost_model.decode_batch_target(max_batch_tokens)
+    return max(1, min(max_num_seqs, int(decode_batch)))
 
 
 class Scheduler:
     def __init__(self, blocks: BlockManager, preemption: PreemptionPolicy,
-                 max_batch_tokens: int, max_num_seqs: int) -> None:
+                 max_batch_tokens: int, max_num_seqs: int, swap_capacity: int = 0,
+                 cost_model=None) -> None:
         self.blocks = blocks
         self.preemption = preemption
+        preemption.bind(blocks, cost_model)
         self.max_batch_tokens = max_batch_tokens
         self.max_num_seqs = max_num_seqs
+        self.swap_capacity = swap_capacity    # blocks of host memory for swapped sequences
+        self.swap_used = 0
         self.waiting: list[Sequence] = []     # sorted by (arrival, seq_id)
         self.running: list[Sequence] = []     # in admission order
 
     def add(self, seq: Sequence) -> None:
         seq.status = Status.WAITING
         bisect.insort(self.waiting, seq, key=lambda s: (s.arrival, s.seq_id))
+        self.blocks.expect(seq)
 
     def has_work(self) -> bool:
         return bool(self.waiting or self.running)
@@ -54,12 +84,18 @@ class Scheduler:
         self.blocks.abort(self.running)
         self.running.clear()
         self.waiting.clear()
+        self.swap_used = 0
 
-    def _preempt(self, victim: Sequence, step: Step) -> None:
+    def _preempt(self, victim: Sequence, step: Step, swap: bool) -> None:
         self.running.remove(victim)
+        if swap:
+            step.swap_out.append((victim, list(victim.block_ids)))
+            victim.swapped_blocks = len(victim.block_ids)
+            self.swap_used += victim.swapped_blocks
         self.blocks.release(victim)
-        victim.recompute_until = max(victim.recompute_until, victim.num_computed)
-        victim.num_computed = 0
+        if not swap:
+            victim.recompute_until = max(victim.recompute_until, victim.num_computed)
+            victim.num_computed = 0
         step.preempted.append(victim)
         self.add(victim)
 
@@ -75,8 +111,9 @@ class Scheduler:
             n = min(seq.num_to_compute, budget)
             while self.blocks.blocks_needed(seq, seq.num_computed + n) > self.blocks.num_free:
                 candidates = [s for s in self.running if s.seq_id not in scheduled]
-                victim = self.preemption.victim(candidates)
-                self._preempt(victim, step)
+                victim, swap = self.preemption.choose(candidates,
+                                                      self.swap_capacity - self.swap_used)
+                self._preempt(victim, step, swap)
                 if victim is seq:
                     break
             if seq.status is not Status.RUNNING:
@@ -96,6 +133,11 @@ class Scheduler:
         i = 0
         while i < len(self.waiting) and budget > 0 and len(self.running) < self.max_num_seqs:
             seq = self.waiting[i]
+            if seq.swapped_blocks:
+                if not self._swap_in(i, step, budget):
+                    break
+                budget -= step.chunks[-1].end - step.chunks[-1].start
+                continue
             match = self.blocks.match(seq)
             if match.defer:
                 i += 1
@@ -115,3 +157,26 @@ class Scheduler:
             step.admitted.append((seq, match.num_tokens))
             step.chunks.append(Chunk(seq, match.num_tokens, match.num_tokens + n))
             budget -= n
+
+    def _swap_in(self, i: int, step: Step, budget: int) -> bool:
+        """Readmit a swapped-out sequence at its own position in the queue: share what the
+        cache still holds of its blocks, copy the rest back from host memory, and go on
+        computing where it stopped. False if the pool has no room for it yet."""
+        seq = self.waiting[i]
+        bs, done = self.blocks.block_size, seq.num_computed
+        cached = self.blocks.match(seq).block_ids[:done // bs]
+        match = PrefixMatch(cached, len(cached) * bs)
+        n = min(seq.num_tokens - done, budget)
+        if not self.blocks.can_admit(match, -(-(done + n) // bs) - len(cached)):
+            return False
+        self.waiting.pop(i)
+        self.blocks.admit(seq, match)
+        fresh = self.blocks.restore(seq, done)
+        step.swap_in.append((seq, fresh, len(cached)))
+        self.swap_used -= seq.swapped_blocks
+        seq.swapped_blocks = 0
+        self.blocks.grow(seq, done + n)
+        seq.status = Status.RUNNING
+        self.running.append(seq)
+        step.chunks.append(Chunk(seq, done, done + n))
+        return True

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:     # the simulator runs the scheduler without importing torch
+    import torch
 
 
 class Status(enum.Enum):
@@ -48,6 +50,7 @@ class Sequence:
     block_hashes: list[int] = field(default_factory=list)
     cached_tokens: int = -1          # prompt tokens from cache at first admission; -1 = never admitted
     recompute_until: int = 0         # tokens below this were computed before a preemption
+    swapped_blocks: int = 0          # blocks held in host memory while swapped out
     scores: list[list[float]] = field(default_factory=list)        # log-probs, same shape
     finish_reason: str | None = None
     text: str | None = None          # set when a stop string cut the output
@@ -73,3 +76,12 @@ class Sequence:
         if self.is_scoring:
             return list(range(max(start, self.score_start), end))
         return [end - 1] if end == len(self.token_ids) else []
+
+
+@dataclass
+class Chunk:
+    """``seq`` computes its tokens [start, end) this iteration."""
+
+    seq: Sequence
+    start: int
+    end: int

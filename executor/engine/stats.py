@@ -1,4 +1,8 @@
-"""Cumulative engine counters: what EXPLAIN ANALYZE, the tests and the benchmarks read."""
+"""Cumulative engine counters: what EXPLAIN ANALYZE, the tests and the benchmarks read.
+
+The counting itself lives here too (``count_step``, ``count_chunk``, ``count_decoded``), because
+the engine and the simulator both count the same scheduler steps: one definition, two users.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -7,7 +11,8 @@ from dataclasses import dataclass, fields
 @dataclass
 class EngineStats:
     """``prefilled_tokens`` counts every prompt token that went through the model, recomputation
-    included; ``cached_tokens`` counts prompt tokens served from cached blocks."""
+    included; ``cached_tokens`` counts prompt tokens served from cached blocks. ``preemptions``
+    counts both ways out; ``swaps`` those that went to host memory (and came back)."""
 
     requests: int = 0
     prompt_tokens: int = 0
@@ -17,6 +22,7 @@ class EngineStats:
     recomputed_tokens: int = 0
     preemptions: int = 0
     swaps: int = 0
+    swapped_blocks: int = 0
     evicted_blocks: int = 0
     peak_blocks: int = 0
     iterations: int = 0
@@ -28,3 +34,24 @@ class EngineStats:
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    # ---- counting -------------------------------------------------------------------------
+    def count_step(self, step) -> None:
+        """Preemptions, swaps and first admissions of one scheduler ``Step``."""
+        self.iterations += 1
+        self.preemptions += len(step.preempted)
+        self.swaps += len(step.swap_out)
+        self.swapped_blocks += sum(len(b) for _, b in step.swap_out)
+        for seq, cached in step.admitted:
+            if seq.cached_tokens < 0:
+                seq.cached_tokens = min(cached, seq.prompt_len)
+                # A choice's child re-reads its request's prompt; prompt_tokens counted that
+                # prompt once, so cached_tokens does too.
+                if not (seq.is_scoring and seq.score_start >= seq.prompt_len):
+                    self.cached_tokens += seq.cached_tokens
+
+    def count_chunk(self, seq, start: int, end: int) -> None:
+        decoding = end - start == 1 and start >= max(seq.prompt_len, seq.recompute_until)
+        if not decoding:
+            self.prefilled_tokens += end - start
+            self.recomputed_tokens += max(0, min(end, seq.recompute_until) - start)

@@ -1,0 +1,121 @@
+"""``plan`` eviction: Belady's MIN over the known request order.
+
+Why it can work here: a SQL query's inference requests are all known before the first one runs,
+and the optimizer hands the engine their order (``Engine.generate(requests, future=...)``).
+Every waiting request will read the full cached blocks of its prompt (identified by the same
+chained content keys as the block manager's), so a cached block's *next use* is the earliest
+position, in submitted order, of a waiting or future request whose prompt holds its key. The
+victim is the evictable block whose next use is furthest away; never-used-again blocks go first.
+Ties (the blocks of one shared prefix are next used by the same request) go deepest first, so a
+prefix chain is cut from its end and what remains of it is still reachable.
+
+Bookkeeping is incremental: each key keeps the sorted positions of the requests that will use
+it, and a lazily invalidated max-heap keeps the evictable blocks by next use.
+"""
+from __future__ import annotations
+
+import bisect
+import heapq
+import itertools
+
+from .block_manager import chain_keys
+from .eviction import EvictionPolicy
+
+NEVER = 1 << 63
+_FUTURE = 1 << 62
+
+
+def position(arrival: tuple[int, int]) -> int:
+    """A sequence's place in the submitted order, as one comparable int."""
+    return (arrival[0] << 32) | arrival[1]
+
+
+class PlanEviction(EvictionPolicy):
+    name = "plan"
+
+    def __init__(self) -> None:
+        self._uses: dict[int, list[int]] = {}       # key -> sorted positions of its readers
+        self._reg: dict[object, tuple[int, list[int]]] = {}   # reader -> (position, keys)
+        self._version: dict[int, int] = {}          # evictable block -> live heap entry
+        self._heap: list[tuple[int, int, int, int, int]] = []
+        self._clock = itertools.count()
+
+    # ---- who will read what ---------------------------------------------------------------
+    def _readable_keys(self, seq) -> list[int]:
+        limit = seq.num_tokens - 1
+        if seq.is_scoring:
+            limit = min(limit, seq.score_start)
+        return self.blocks._keys(seq, limit // self.blocks.block_size)
+
+    def expect(self, seq) -> None:
+        if seq.seq_id not in self._reg:
+            self._register(seq.seq_id, position(seq.arrival), self._readable_keys(seq))
+
+    def admitted(self, seq) -> None:
+        self._unregister(seq.seq_id)
+
+    def forget(self) -> None:
+        for reader in [r for r in self._reg if not isinstance(r, tuple)]:
+            self._unregister(reader)
+
+    def set_future(self, prompts: list[list[int]]) -> None:
+        for reader in [r for r in self._reg if isinstance(r, tuple)]:
+            self._unregister(reader)
+        bs = self.blocks.block_size
+        for j, tokens in enumerate(prompts):
+            keys = chain_keys(tokens, bs, (len(tokens) - 1) // bs)
+            self._register(("future", j), _FUTURE + j, keys)
+
+    def _register(self, reader, pos: int, keys: list[int]) -> None:
+        self._reg[reader] = (pos, keys)
+        for key in keys:
+            uses = self._uses.setdefault(key, [])
+            first = uses[0] if uses else NEVER
+            bisect.insort(uses, pos)
+            if pos < first:
+                self._refresh(key)
+
+    def _unregister(self, reader) -> None:
+        pos, keys = self._reg.pop(reader, (None, ()))
+        for key in keys:
+            uses = self._uses.get(key)
+            if not uses:
+                continue
+            i = bisect.bisect_left(uses, pos)
+            if i < len(uses) and uses[i] == pos:
+                uses.pop(i)
+                if not uses:
+                    del self._uses[key]
+                if i == 0:
+                    self._refresh(key)
+
+    def next_use(self, block_id: int) -> int:
+        uses = self._uses.get(self.blocks.key_of[block_id])
+        return uses[0] if uses else NEVER
+
+    def _refresh(self, key: int) -> None:
+        bid = self.blocks.by_key.get(key)
+        if bid is not None and bid in self._version:
+            self._push(bid)
+
+    # ---- the evictable set ----------------------------------------------------------------
+    def _push(self, bid: int) -> None:
+        version = next(self._clock)
+        self._version[bid] = version
+        heapq.heappush(self._heap, (-self.next_use(bid), -self.blocks.depth_of[bid], version, bid))
+
+    def add(self, block_id: int) -> None:
+        self._push(block_id)
+
+    def remove(self, block_id: int) -> None:
+        self._version.pop(block_id, None)
+
+    def victim(self) -> int:
+        while True:
+            _, _, version, bid = heapq.heappop(self._heap)
+            if self._version.get(bid) == version:
+                del self._version[bid]
+                return bid
+
+    def __len__(self) -> int:
+        return len(self._version)
