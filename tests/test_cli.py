@@ -24,7 +24,7 @@ def run(args, stdin=None, timeout=120):
 
 
 def test_command_prints_aligned_table(tiny_model):
-    p = run(["-m", tiny_model, "-c",
+    p = run(["-m", tiny_model, "--table", "-c",
              "SELECT 1 AS id, 'x' AS name, LLM_FILTER('Is it?', 'x') IS NOT NULL AS ok"])
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
@@ -39,7 +39,7 @@ def test_sql_file_on_database_file(tiny_model, tmp_path):
     db, script = tmp_path / "cli.duckdb", tmp_path / "q.sql"
     script.write_text("CREATE TABLE t AS SELECT range AS i FROM range(3);\n"
                       "SELECT i, LLM('Count', i, max_tokens := 2) IS NOT NULL AS done FROM t ORDER BY i;\n")
-    p = run([str(db), str(script), "-m", tiny_model])
+    p = run([str(db), str(script), "-m", tiny_model, "--table"])
     assert p.returncode == 0, p.stderr
     assert "(3 rows)" in p.stdout
     with infersql.connect(str(db), model=tiny_model) as conn:      # persisted, and cached
@@ -69,7 +69,7 @@ def test_interactive_shell_reads_statements(tiny_model):
 
 
 def test_statements_share_one_session(tiny_model):
-    p = run(["-m", tiny_model, "-c",
+    p = run(["-m", tiny_model, "--table", "-c",
              "CREATE TEMP TABLE x AS SELECT 'a' AS s; SELECT LLM_FILTER('Ok?', s) IS NOT NULL AS ok "
              "FROM x; BEGIN; CREATE TABLE y AS SELECT 1; ROLLBACK; "
              "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'y'"])
@@ -120,10 +120,9 @@ def test_ctrl_c_on_a_terminal_shows_progress_then_keeps_results(tiny_model, tmp_
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     os.close(slave)
     try:
-        shown, done = _read_until(master, proc, re.compile(r"tok/s.*?\s([1-9]\d*)/(\d+)|"
-                                                           r"\s([1-9]\d*)/(\d+).*?tok/s"), 240)
+        shown, done = _read_until(master, proc, re.compile(r"\s([1-9]\d*)/(\d+) rows.*?tok/s"), 240)
         assert done is not None, shown
-        rows_seen = int(done.group(1) or done.group(3))
+        rows_seen = int(done.group(1))
         proc.send_signal(signal.SIGINT)
         rest, _ = _read_until(master, proc, re.compile(r"(?!)"), 120)    # all, until it exits
         out = proc.communicate(timeout=60)[0]

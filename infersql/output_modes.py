@@ -1,0 +1,86 @@
+"""How the CLI writes a result: ``table`` for people, ``csv`` and ``json`` for programs,
+``line`` for wide rows (one ``column = value`` line each), as ``.mode`` does in the DuckDB and
+SQLite shells.
+
+Machine-readable modes carry every value whole and unescaped; a program reading them gets
+exactly what the query returned. Several results (a script) are written one after another:
+CSV blocks separated by an empty line, and one JSON array per result.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from .table_format import cell, format_table
+
+MODES = ("table", "csv", "json", "line")
+EXPLAIN_COLUMNS = (["QUERY PLAN"], ["explain_key", "explain_value"])
+
+
+def is_plan(columns: list[str]) -> bool:
+    """EXPLAIN's result: ours (one ``QUERY PLAN`` column) or DuckDB's own."""
+    return columns in EXPLAIN_COLUMNS
+
+
+def render(mode: str, columns: list[str], rows: list[tuple], width: int | None = None) -> str:
+    """The result as text (without a final newline). ``width`` only cuts ``table`` cells."""
+    if is_plan(columns):                      # a plan reads as text, whatever the mode
+        return "\n".join(str(r[-1]).rstrip("\n") for r in rows)
+    if mode == "table":
+        return format_table(columns, rows, width)
+    if mode == "csv":
+        return _csv(columns, rows)
+    if mode == "json":
+        return _json(columns, rows)
+    if mode == "line":
+        return _line(columns, rows)
+    raise ValueError(f"unknown output mode {mode!r}; choose one of {', '.join(MODES)}")
+
+
+def _csv(columns: list[str], rows: list[tuple]) -> str:
+    """RFC 4180 (quoted where needed); NULL is an empty field, as DuckDB writes it."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([["" if v is None else _plain(v) for v in row] for row in rows])
+    return out.getvalue().rstrip("\n")
+
+
+def _json(columns: list[str], rows: list[tuple]) -> str:
+    """An array of objects, one per line, as the DuckDB shell's json mode writes it."""
+    objects = [json.dumps(dict(zip(columns, map(_json_value, row))), ensure_ascii=False)
+               for row in rows]
+    return "[" + ",\n".join(objects) + "]"
+
+
+def _line(columns: list[str], rows: list[tuple]) -> str:
+    pad = max((len(c) for c in columns), default=0)
+    return "\n\n".join("\n".join(f"{c.rjust(pad)} = {cell(v)}" for c, v in zip(columns, row))
+                       for row in rows)
+
+
+def _plain(value) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    return str(value)
+
+
+def _json_value(value):
+    """JSON has no NaN, dates or decimals: those become strings; lists and dicts recurse."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, Decimal):         # a number where a float holds it exactly
+        return float(value) if Decimal(repr(float(value))) == value else str(value)
+    return _plain(value)

@@ -1,0 +1,217 @@
+"""The SQL shell behind the ``infersql`` command: reads statements and dot commands, runs
+them on one cursor, and prints results in the chosen output mode.
+
+One cursor means one DuckDB session: temporary tables, SET and BEGIN ... COMMIT carry from one
+statement to the next, as in any SQL shell. Statements end at a ``;`` found by a small lexer
+(``statement_split``), so a ``;`` inside a string does not end one. Errors print one line on
+stderr. Interactive input has line editing and a history file in ``INFERSQL_HOME``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import time
+
+import duckdb
+
+import infersql
+
+from .dot_commands import QuitShell, run_dot_command
+from .home import home
+from .output_modes import is_plan, render
+from .progress import ProgressBar
+from .statement_split import split_complete
+
+log = logging.getLogger(__name__)
+
+HISTORY_FILE = "history"
+HISTORY_LENGTH = 2000
+PROMPT, CONTINUATION = "infersql> ", "     ...> "
+_LINE = re.compile(r"^LINE (\d+):", re.MULTILINE)
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line: DuckDB's multi-line parser errors keep their first line and the
+    line number they point at."""
+    text = str(error).strip() or type(error).__name__
+    first = text.splitlines()[0]
+    where = _LINE.search(text)
+    return f"{first} (at line {where.group(1)})" if where and first != text else first
+
+
+def timer_line(seconds: float, stats) -> str:
+    """What ``.timer on`` prints after a statement: wall time, and the LLM work when any."""
+    line = f"Run Time: {seconds:.3f} s"
+    if stats is None:
+        return line
+    return (f"{line} · LLM calls {stats.llm_calls:,} · cache hits {stats.cache_hits:,} · "
+            f"tokens: prompt {stats.prompt_tokens:,}, cached {stats.cached_tokens:,}, "
+            f"prefilled {stats.prefilled_tokens:,}, decoded {stats.decoded_tokens:,} · "
+            f"preemptions {stats.preemptions:,} · evictions {stats.evictions:,}")
+
+
+def _changes_rows(sql: str) -> bool:
+    """INSERT, UPDATE, DELETE and MERGE report rows changed; CREATE TABLE ... AS does not,
+    as in the DuckDB shell."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error:
+        return False
+    return bool(statements) and statements[-1].type.name in _CHANGES
+
+
+_CHANGES = {"INSERT", "UPDATE", "DELETE", "MERGE_INTO"}
+
+
+class Shell:
+    def __init__(self, conn: infersql.Connection, progress: ProgressBar, mode: str,
+                 out=None, err=None) -> None:
+        self.conn = conn
+        self.progress = progress
+        self.mode = mode
+        self.timer = False
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        conn.runtime.listeners.append(progress)
+        self.cursor = conn.cursor()
+        self._buffer = ""
+        self._results = 0             # results printed, to separate the next one
+
+    # ---- output ---------------------------------------------------------------------------
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def error(self, message: str) -> None:
+        print(f"Error: {message}", file=self.err, flush=True)
+
+    def _width(self) -> int | None:
+        """The terminal's width when results go to one; None (whole values) otherwise."""
+        try:
+            return os.get_terminal_size(self.out.fileno()).columns if self.out.isatty() else None
+        except (OSError, ValueError, AttributeError):
+            return None
+
+    def query(self, sql: str, parameters=None) -> list[tuple]:
+        """Rows of an internal query (dot commands), on the shell's own session."""
+        return self.cursor.execute(sql, parameters).fetchall()
+
+    # ---- running --------------------------------------------------------------------------
+    def run_script(self, text: str) -> bool:
+        """Run every statement and dot command in ``text``; False at the first error."""
+        saved, self._buffer = self._buffer, ""
+        try:
+            for line in text.splitlines():
+                if not self.feed(line):
+                    return False
+            rest, self._buffer = self._buffer, ""
+            return self.statement(rest) if rest.strip() else True      # a final one without ';'
+        finally:
+            self._buffer = saved
+
+    def feed(self, line: str) -> bool:
+        """One line of input: a dot command at a statement's start, else SQL that runs once
+        its statement is complete. False if something failed."""
+        if not self._buffer.strip() and line.lstrip().startswith("."):
+            self._buffer = ""
+            return run_dot_command(self, line)
+        self._buffer = f"{self._buffer}\n{line}" if self._buffer else line
+        statements, self._buffer = split_complete(self._buffer)
+        return all(self.statement(s) for s in statements)   # stops at the first failure
+
+    @property
+    def pending(self) -> bool:
+        """Whether an unfinished statement waits for more lines."""
+        return bool(self._buffer.strip())
+
+    def statement(self, sql: str) -> bool:
+        cur = self.cursor
+        started = time.perf_counter()
+        try:
+            cur.execute(sql)
+            rows = cur.fetchall() if cur.description else None
+        except infersql.Error as error:
+            self.progress.close()
+            self.error(one_line(error))
+            return False
+        except KeyboardInterrupt:
+            self.progress.close()
+            done = getattr(getattr(self.conn.runtime, "progress", None), "rows_done", 0)
+            print(f"Cancelled. {done} LLM results finished before the interrupt are kept in "
+                  "the result cache; re-running the statement reuses them.", file=self.err,
+                  flush=True)
+            raise
+        self.progress.close()
+        elapsed = time.perf_counter() - started
+        if rows is not None:
+            columns = [d[0] for d in cur.description]
+            if self._results and self.mode in ("csv", "json", "line") and not is_plan(columns):
+                self.say("")          # one result after another stays parseable
+            self.say(render(self.mode, columns, rows, self._width()))
+            self._results += not is_plan(columns)
+        elif cur.rowcount >= 0 and self.mode in ("table", "line") and _changes_rows(sql):
+            self.say(f"({cur.rowcount} row{'s' if cur.rowcount != 1 else ''} changed)")
+        if self.timer:
+            print(timer_line(elapsed, getattr(cur, "stats", None)), file=self.err, flush=True)
+        return True
+
+    # ---- interactive ----------------------------------------------------------------------
+    def interactive(self) -> None:
+        """Read lines until .quit or end of input; Ctrl-C drops the unfinished statement (or
+        cancels a running one) and keeps the shell."""
+        terminal = sys.stdin.isatty()
+        history = _history() if terminal else None
+        if terminal:
+            print("InferSQL shell: end statements with ';'. .help lists the commands.",
+                  file=self.err)
+        while True:
+            try:
+                line = input((CONTINUATION if self.pending else PROMPT) if terminal else "")
+            except EOFError:
+                if terminal:
+                    print(file=self.err)
+                break
+            except KeyboardInterrupt:
+                print(file=self.err)
+                self._buffer = ""
+                continue
+            if history:
+                history.append()
+            try:
+                self.feed(line)
+            except KeyboardInterrupt:
+                self._buffer = ""
+            except QuitShell:
+                return
+        if self.pending:                       # input ended without a final ';'
+            rest, self._buffer = self._buffer, ""
+            self.statement(rest)
+
+
+class _History:
+    """readline's history, read from and appended to ``INFERSQL_HOME/history`` line by line,
+    so history survives a killed shell."""
+
+    def __init__(self, readline, path) -> None:
+        self.readline, self.path = readline, path
+
+    def append(self) -> None:
+        try:
+            self.readline.append_history_file(1, self.path)
+        except OSError as error:
+            log.debug("cannot write history %s: %s", self.path, error)
+
+
+def _history() -> _History | None:
+    try:
+        import readline
+    except ImportError:            # not on every platform; the shell works without it
+        return None
+    path = str(home() / HISTORY_FILE)
+    readline.set_history_length(HISTORY_LENGTH)
+    try:
+        readline.read_history_file(path)
+    except OSError:
+        open(path, "a").close()
+    return _History(readline, path)
