@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import duckdb
 
@@ -26,6 +26,7 @@ from .llm_runtime import LLMRuntime
 from .statement_stats import StatementStats
 
 LAZY, NULL = "lazy", "null"     # what a UDF does with a row its plan did not cover
+MEMBER = "member"               # not a call: whether the plan covered the row (see plan.py)
 
 
 @dataclass
@@ -61,6 +62,8 @@ class StatementState:
 
 
 def _values(runtime: LLMRuntime, b: CallBinding, columns: list[list], state: StatementState) -> list:
+    if b.on_miss == MEMBER:
+        return [p is None or p in b.memo for p in runtime.render(b.call, list(zip(*columns)))]
     if b.memo is None:
         return runtime.evaluate(b.call, columns, state.lazy, state.cancel.is_set)
     rows = list(zip(*columns))
@@ -80,7 +83,7 @@ def _values(runtime: LLMRuntime, b: CallBinding, columns: list[list], state: Sta
 def _udf(runtime: LLMRuntime, binding: CallBinding, state: StatementState):
     import pyarrow as pa
 
-    arrow_type = pa.bool_() if BY_KIND[binding.call.kind].sql_type == "BOOLEAN" else pa.string()
+    arrow_type = pa.bool_() if _sql_type(binding) == "BOOLEAN" else pa.string()
 
     def evaluate(*arrays):
         try:
@@ -97,6 +100,10 @@ def _udf(runtime: LLMRuntime, binding: CallBinding, state: StatementState):
     return evaluate
 
 
+def _sql_type(b: CallBinding) -> str:
+    return "BOOLEAN" if b.on_miss == MEMBER else BY_KIND[b.call.kind].sql_type
+
+
 @contextlib.contextmanager
 def registered(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime,
                bindings: list[CallBinding], state: StatementState):
@@ -105,7 +112,7 @@ def registered(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime,
     try:
         for b in bindings:
             con.create_function(b.name, _udf(runtime, b, state), ["VARCHAR"] * b.arity,
-                                BY_KIND[b.call.kind].sql_type, type="arrow",
+                                _sql_type(b), type="arrow",
                                 null_handling="special", side_effects=not b.call.deterministic)
             done.append(b.name)
         yield

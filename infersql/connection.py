@@ -14,6 +14,7 @@ import weakref
 import duckdb
 
 from catalog import Catalog
+from catalog.feedback import SelectivityFeedback
 from executor.llm_runtime import LLMRuntime
 
 from . import exceptions as exc
@@ -24,8 +25,6 @@ log = logging.getLogger(__name__)
 
 
 def _builtin_model() -> str:
-    log.warning("no model given: using the built-in demo model, a tiny RANDOM model whose "
-                "answers are noise. Pass model='/path/to/hf-folder' for real answers.")
     return str(default_model_path())
 
 
@@ -45,6 +44,7 @@ class Connection:
         self.database = database
         self.read_only = bool(read_only)
         self.catalog = Catalog(self._db)
+        self.feedback = SelectivityFeedback(self._db, self.catalog.read_only)   # optimizer's
         self.runtime = LLMRuntime(self.catalog, model, _builtin_model, engine_options)
         self._cursors: weakref.WeakSet[Cursor] = weakref.WeakSet()
         self._session = threading.local()       # each thread's cursor for execute()
@@ -79,6 +79,7 @@ class Connection:
     def close(self) -> None:
         if not self.closed:
             self.catalog.close()
+            self.feedback.close()
             self._db.close()
             self.closed = True
 

@@ -8,12 +8,10 @@ import threading
 
 import duckdb
 
-from executor.errors import BadCallError, QueryCancelled
 from optimizer import mentions_llm, plan_statement
 from optimizer.parameters import inline_call_parameters
 
 from . import exceptions as exc
-from executor.udfs import CallBinding, StatementState, registered
 
 
 def _interruptible(work, cancel) -> None:
@@ -77,6 +75,7 @@ class Cursor:
         self.description = None
         self.rowcount = -1
         self.arraysize = 1
+        self.stats = None               # executor.statement_stats.StatementStats
         self._operation = ""          # the statement text, to tell a placeholder result
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -104,6 +103,7 @@ class Cursor:
         if not isinstance(operation, str):
             raise exc.ProgrammingError(f"SQL must be a str, got {type(operation).__name__}")
         self._rows, self._pos, self.description, self.rowcount = None, 0, None, -1
+        self.stats = None               # the LLM work of this statement, once it ran
         try:
             # PEP 249: a new statement replaces the last result. DuckDB 2.0 refuses new work
             # (registering a UDF too) while a query's rows are unread, so drop them first;
@@ -142,27 +142,9 @@ class Cursor:
         if planned is None or not planned.udfs:   # not every statement of a script has calls
             self._run_plain(con, sql, parameters)
             return
-        runtime = self.connection.runtime
-        for _, call, _ in planned.udfs:       # unknown models fail before any work starts
-            try:
-                runtime.resolve(call.model)
-            except BadCallError as error:
-                raise BadCallError(f"{call.sql}: {error}") from error
-        runtime.begin_statement()
-        state = StatementState()
-        bindings = [CallBinding(name, call, arity) for name, call, arity in planned.udfs]
-        with registered(con, runtime, bindings, state):
-            try:
-                # Results are read now: the statement's UDFs exist only inside this block.
-                _interruptible(lambda: (con.execute(planned.sql, parameters),
-                                        self._capture(con, materialize=True)),
-                               state.cancel.set)
-            except duckdb.Error:
-                if isinstance(state.first, QueryCancelled):
-                    raise KeyboardInterrupt from state.first
-                if state.first is not None:
-                    raise state.first
-                raise
+        from .llm_statement import run_llm_statement
+
+        run_llm_statement(self, con, planned, sql, parameters, _interruptible)
 
     def _capture(self, con, materialize: bool) -> None:
         """Take the statement's result. DuckDB knows the row count of INSERT, UPDATE and

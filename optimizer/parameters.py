@@ -118,3 +118,27 @@ def _is_mark(tokens: list[Token], i: int) -> bool:
 
 def _single_mark(tokens: list[Token], arg: list[int]) -> set[int]:
     return {arg[0]} if len(arg) == 1 and _is_mark(tokens, arg[0]) else set()
+
+
+def inline_all_parameters(sql: str, parameters: Sequence | None) -> str | None:
+    """``sql`` with every ``?`` written as its value's literal, so the optimizer can run parts
+    of the statement (the queries that compute an LLM operator's rows) on their own; None when
+    that cannot be done (named parameters, a count mismatch, a value with no literal form):
+    the statement then runs unplanned, with DuckDB binding the values."""
+    if not parameters:
+        return sql
+    if isinstance(parameters, dict):
+        return None
+    try:
+        tokens = sqlglot.tokenize(sql, dialect="duckdb")
+        marks = [t for t in tokens if t.token_type == TokenType.PLACEHOLDER]
+        if len(marks) != len(parameters) or any(t.text != "?" for t in marks):
+            return None
+        out, cut = [], 0
+        for token, value in zip(marks, parameters):
+            out += [sql[cut:token.start], literal(value)]
+            cut = token.end + 1
+    except (sqlglot.errors.TokenError, BadCallError):
+        return None
+    out.append(sql[cut:])
+    return "".join(out)

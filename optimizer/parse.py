@@ -17,14 +17,17 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from executor.errors import BadCallError, UnsupportedError
-from executor.llm_call import DEFAULT_MAX_TOKENS, KINDS, OVERFLOW, LLMCall
+from executor.llm_call import DEFAULT_MAX_TOKENS, FIELD_ORDERS, KINDS, OVERFLOW, LLMCall
 
 _MENTION = re.compile(r"\bLLM(_FILTER|_CLASSIFY)?\"?\s*\(", re.IGNORECASE)
-_EXPLAIN = re.compile(r"^(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*EXPLAIN(\s+ANALYZE)?\b",
-                      re.IGNORECASE | re.DOTALL)         # leading comments allowed
+_EXPLAIN = re.compile(r"^(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*EXPLAIN"
+                      r"(?:\s*\((?P<options>[^)]*)\))?(?P<analyze>\s+ANALYZE\b)?"
+                      r"(?:\s*\((?P<options2>[^)]*)\))?",
+                      re.IGNORECASE | re.DOTALL)   # leading comments; PostgreSQL's (ANALYZE, FORMAT JSON)
 _NAME_TOKENS = (TokenType.VAR, TokenType.IDENTIFIER)
 _STORED = {"VIEW", "MACRO", "FUNCTION"}     # CREATE kinds whose body DuckDB keeps and reruns
-_OPTIONS = {"model": str, "max_tokens": int, "temperature": float, "seed": int, "on_overflow": str}
+_OPTIONS = {"model": str, "max_tokens": int, "temperature": float, "seed": int, "on_overflow": str,
+            "field_order": str}
 _names = itertools.count()   # process-wide on purpose: DuckDB registers UDFs per database,
                               # shared by all cursors, so names must never repeat
 
@@ -34,6 +37,8 @@ class PlannedStatement:
     sql: str                                                  # what DuckDB runs
     udfs: list[tuple[str, LLMCall, int]] = field(default_factory=list)   # name, call, arity
     explain: str = ""                                         # "", "EXPLAIN", "EXPLAIN ANALYZE"
+    tree: exp.Expression | None = None                        # the rewritten statement
+    explain_format: str = "text"                              # or "json"
 
 
 def mentions_llm(sql: str) -> bool:
@@ -67,7 +72,7 @@ def plan_statement(sql: str) -> PlannedStatement:
     and ``UnsupportedError`` for a call where it cannot run.
     """
     m = _EXPLAIN.match(sql)
-    explain = ("EXPLAIN ANALYZE" if m.group(1) else "EXPLAIN") if m else ""
+    explain, fmt = _explain_options(m) if m else ("", "text")
     body = sql[m.end():] if m else sql
     try:
         tree = sqlglot.parse_one(body, dialect="duckdb")
@@ -94,7 +99,24 @@ def plan_statement(sql: str) -> PlannedStatement:
         else:
             node.replace(replacement)
     text = tree.sql(dialect="duckdb")
-    return PlannedStatement(f"{explain} {text}".strip(), udfs, explain)
+    return PlannedStatement(f"{explain} {text}".strip(), udfs, explain, tree, fmt)
+
+
+def _explain_options(m: re.Match) -> tuple[str, str]:
+    """("EXPLAIN" or "EXPLAIN ANALYZE", "text" or "json") from ``EXPLAIN [ANALYZE]`` with
+    PostgreSQL's option list, e.g. ``EXPLAIN (ANALYZE, FORMAT JSON)``."""
+    options = [o.strip().upper() for o in ",".join(
+        filter(None, (m.group("options"), m.group("options2")))).split(",") if o.strip()]
+    analyze = bool(m.group("analyze")) or "ANALYZE" in options
+    fmt = "text"
+    for o in options:
+        if o.startswith("FORMAT"):
+            fmt = o.split(None, 1)[1].lower() if len(o.split()) > 1 else "text"
+            if fmt not in ("text", "json"):
+                raise BadCallError(f"EXPLAIN (FORMAT {fmt.upper()}) is not supported; use TEXT or JSON")
+        elif o != "ANALYZE":
+            raise BadCallError(f"unknown EXPLAIN option {o!r}; use ANALYZE or FORMAT JSON")
+    return ("EXPLAIN ANALYZE" if analyze else "EXPLAIN"), fmt
 
 
 def _check_supported(tree: exp.Expression, has_calls: bool) -> None:
@@ -186,6 +208,8 @@ def _options(sql: str, props: list[exp.PropertyEQ]) -> dict:
         raise BadCallError(f"{sql}: seed := must be between 0 and {MAX_SEED}")
     if out.get("on_overflow", OVERFLOW[0]) not in OVERFLOW:
         raise BadCallError(f"{sql}: on_overflow := takes " + " or ".join(f"'{v}'" for v in OVERFLOW))
+    if out.get("field_order", FIELD_ORDERS[0]) not in FIELD_ORDERS:
+        raise BadCallError(f"{sql}: field_order := takes " + " or ".join(f"'{v}'" for v in FIELD_ORDERS))
     return out
 
 

@@ -1,0 +1,60 @@
+"""What the optimizer may consult while it plans: the database (to count and sample the rows
+that reach a call), the model's tokenizer, the catalog's feedback, and the engine for a small
+sample of a predicate when nothing is known of its selectivity (never under plain EXPLAIN).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from executor.llm_call import LLMCall
+from executor.llm_runtime import LLMRuntime
+from executor.statement_stats import StatementStats
+
+
+@dataclass
+class PlanningContext:
+    con: duckdb.DuckDBPyConnection          # the statement's connection, its UDFs registered
+    runtime: LLMRuntime
+    feedback: object | None = None          # catalog.feedback.SelectivityFeedback
+    memos: dict[str, dict] = field(default_factory=dict)      # call text -> prompt -> answer
+    may_infer: bool = True                  # False under EXPLAIN: estimate, run nothing
+    sample_size: int = 16
+    sampled: dict[str, StatementStats] = field(default_factory=dict)   # call text -> its cost
+    cost_models: dict = field(default_factory=dict)
+    profiles: dict = field(default_factory=dict)       # (node, call) -> optimizer.profile.Profile
+
+    def binds(self, sql: str) -> bool:
+        """Whether DuckDB can plan ``sql`` on its own (a correlated subquery's driver cannot)."""
+        try:
+            self.con.execute("EXPLAIN " + sql)
+            return True
+        except duckdb.Error:
+            return False
+
+    def rows(self, sql: str) -> list[tuple]:
+        return self.con.execute(sql).fetchall()
+
+    def tokenize(self, call: LLMCall, prompts: list[str]) -> list[list[int]]:
+        """Token ids exactly as the engine computes them (through the chat template)."""
+        from executor.engine.requests_prep import encode_prompt
+
+        tokenizer = self.runtime.models.tokenizer(call.model)
+        with self.runtime.models.lock:
+            return [encode_prompt(tokenizer, p, chat=True) for p in prompts]
+
+    def cost_model(self, call: LLMCall):
+        """The cost model of the call's model on its device: calibrated if the catalog has
+        coefficients for it, else the default derived from its size (``.calibrated`` says)."""
+        from executor.engine.cost_model import load_cost_model
+
+        config = self.runtime.models.engine_config(call.model)
+        key = (config.model, config.device, config.dtype, config.block_size)
+        if key not in self.cost_models:
+            self.cost_models[key] = load_cost_model(self.con, config.model, config.device,
+                                                    config.dtype, config.block_size)
+        return self.cost_models[key]
+
+    def model_key(self, call: LLMCall) -> str:
+        return self.runtime.models.cache_key(call.model)

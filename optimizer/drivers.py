@@ -1,0 +1,111 @@
+"""The driver query of an LLM operator: the argument tuples of the rows that reach the call.
+
+For a predicate, the rows are the scope's input after its relational predicates and after the
+LLM predicates that run before it::
+
+    SELECT DISTINCT CAST(r.review AS TEXT)              -- what the call's UDF receives
+    FROM reviews r JOIN movies m USING (link)
+    WHERE r.topcritic AND __infersql_filter_3(...)      -- an earlier LLM predicate, answered
+
+For a projection they are the rows that pass every predicate, and, when ORDER BY ... LIMIT
+does not depend on an LLM call, only the rows the LIMIT keeps. A term that still holds an
+unanswered call is left out, which can only add rows (a superset is safe; the final pass reads
+what it needs). ``ready`` names the UDFs whose operators have run before this one.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from .logical import LLMNode, LogicalPlan, conjuncts, is_inner, udf_calls
+
+ARG = "__infersql_arg_{}"
+
+
+def driver_sql(node: LLMNode, plan: LogicalPlan, ready: set[str]) -> str | None:
+    found = driver(node, plan, ready)
+    return None if found is None else found[0]
+
+
+def driver(node: LLMNode, plan: LogicalPlan, ready: set[str]) -> tuple[str, set[str]] | None:
+    """The driver of ``node`` and the UDFs it reads, or None when it cannot be written (an
+    outer join's ON or a CTE it reads still holds an unanswered call)."""
+    select = node.scope.select
+    names = set(plan.calls)
+
+    def answered(e: exp.Expression) -> bool:
+        return all(n.name in ready for n in udf_calls(e, names))
+
+    base = exp.Select()
+    base.set("from_", select.args["from_"].copy() if select.args.get("from_") else None)
+    joins = []
+    for join in select.args.get("joins") or []:
+        join = join.copy()
+        on = join.args.get("on")
+        if on is not None and not answered(on):
+            if not is_inner(join):
+                return None
+            kept = [c for c in conjuncts(on) if answered(c)]
+            join.set("on", exp.and_(*kept) if kept else exp.true())
+        joins.append(join)
+    base.set("joins", joins or None)
+    where = select.args.get("where")
+    terms = [c.copy() for c in conjuncts(where.this if where is not None else None)
+             if answered(c) and c is not node.conjunct]
+    terms += [g.copy() for g in node.guards if answered(g)]
+    if terms:
+        base.set("where", exp.Where(this=exp.and_(*terms)))
+    args = [a.copy() for a in node.node.expressions]
+    if node.grouped:
+        if select.args.get("group"):
+            base.set("group", select.args["group"].copy())
+        having = select.args.get("having")
+        kept = [c.copy() for c in conjuncts(having.this if having is not None else None)
+                if answered(c)]
+        if kept:
+            base.set("having", exp.Having(this=exp.and_(*kept)))
+    if node.limit_pushdown:
+        items = [_placeholder(item) if udf_calls(item, names) else item.copy()
+                 for item in select.expressions]
+        items += [exp.alias_(a, ARG.format(i)) for i, a in enumerate(args)]
+        base.set("expressions", items)
+        for key in ("order", "limit", "offset"):
+            if select.args.get(key) is not None:
+                base.set(key, select.args[key].copy())
+        outer = exp.select(*[exp.column(ARG.format(i)) for i in range(len(args))]).distinct()
+        query = outer.from_(base.subquery("__infersql_rows"))
+    else:
+        query = base.select(*args, copy=False).distinct()
+    with_ = _visible_ctes(select, query)
+    if with_:
+        query.set("with_", exp.With(expressions=with_))
+    if not answered(query):
+        return None
+    return query.sql(dialect="duckdb"), {n.name for n in udf_calls(query, names)}
+
+
+def _placeholder(item: exp.Expression) -> exp.Expression:
+    """A select item whose value is an unanswered call: NULL under the same name, so that
+    ORDER BY positions and other names keep their meaning."""
+    name = item.alias_or_name if isinstance(item, exp.Alias) else None
+    return exp.alias_(exp.null(), name) if name else exp.null()
+
+
+def _visible_ctes(select: exp.Select, query: exp.Select) -> list[exp.CTE]:
+    """The CTEs (of ``select`` and the queries around it) that ``query`` reads, with the ones
+    those read, in their written order."""
+    defined: list[exp.CTE] = []
+    node = select
+    while node is not None:
+        w = node.args.get("with_") if isinstance(node, (exp.Select, exp.Union, exp.Query)) else None
+        if w is not None:
+            defined = list(w.expressions) + defined
+        node = node.parent
+    by_name = {c.alias_or_name: c for c in defined}
+    needed: set[str] = set()
+    todo = [t.name for t in query.find_all(exp.Table)]
+    while todo:
+        name = todo.pop()
+        if name in by_name and name not in needed:
+            needed.add(name)
+            todo += [t.name for t in by_name[name].find_all(exp.Table)]
+    return [c.copy() for c in defined if c.alias_or_name in needed]

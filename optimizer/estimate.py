@@ -1,0 +1,131 @@
+"""What each LLM operator will cost, before it runs: the figures EXPLAIN prints.
+
+Rows and distinct prompts are counted, not guessed, wherever the operator's input depends on
+nothing unknown: DuckDB runs its driver query (relational work only), and the answers the
+result cache or an earlier sample already holds count as known. An operator after an LLM
+predicate whose answers are not known yet is estimated from its input without that predicate,
+scaled by the predicate's selectivity (feedback, sample, or the default).
+
+Tokens come from the model's tokenizer; tokens served by the prefix cache, seconds and KV
+memory from the engine simulator (the engine's own scheduler and block manager, priced by the
+cost model, calibrated or not), run over the requests in the plan's order and the engine's
+KV budget. Nothing is inferred and no weights are loaded.
+"""
+from __future__ import annotations
+
+import logging
+import math
+
+from executor.plan import LLMOperator, PhysicalPlan
+from executor.prefix_order import hit_rate, prefix_sorted
+
+from .context import PlanningContext
+from .logical import Estimate
+from .profile import profile
+
+log = logging.getLogger(__name__)
+
+
+def estimate(plan: PhysicalPlan, ctx: PlanningContext) -> None:
+    """Fill every operator's ``estimate``. Answers the cache holds are lent to the memos while
+    the driver queries count rows, and taken back after, so the run still counts them as
+    cache hits."""
+    lent: list[tuple[dict, list[str]]] = []
+    unknown: set[str] = set()          # operators whose answers are not all known
+    try:
+        for op in plan.operators:
+            _estimate(op, plan, ctx, lent, unknown)
+    finally:
+        for memo, prompts in lent:
+            for p in prompts:
+                memo.pop(p, None)
+
+
+def _estimate(op: LLMOperator, plan: PhysicalPlan, ctx: PlanningContext, lent, unknown) -> None:
+    node = op.details["node"]
+    e: Estimate = op.estimate
+    memo = plan.memos[plan.memo_key[op.binding]]
+    reads_unknown = [b for b in unknown if b in op.details["reads"]]
+    if not reads_unknown:
+        rows = ctx.rows(op.driver_sql)
+        prompts = list(dict.fromkeys(p for p in ctx.runtime.render(op.call, rows) if p is not None))
+        e.rows, e.distinct, e.exact_rows = len(rows), len(prompts), True
+        scale = 1.0
+    else:
+        found = profile(node, _logical(op), ctx, with_tokens=False)
+        if found is None:
+            return
+        scale = 1.0
+        for b in reads_unknown:
+            sel = _selectivity_of(plan, b)
+            scale *= sel if sel is not None else 0.5
+        prompts = found.prompts
+        e.rows = round(len(found.rows) * scale)
+        e.distinct = round(len(prompts) * scale)
+    new = [p for p in prompts if p not in memo]
+    cached = ctx.runtime.catalog.cached(ctx.model_key(op.call), op.call.options_key(), new) \
+        if op.call.deterministic else {}
+    memo.update(cached)
+    lent.append((memo, list(cached)))
+    todo = [p for p in prompts if p not in memo]
+    e.cache_hits = round((len(prompts) - len(todo)) * scale)
+    if todo:
+        unknown.add(op.binding)
+    e.selectivity, e.selectivity_source = node.selectivity, node.selectivity_source
+    if op.stream_limit is not None and todo:
+        sel = node.selectivity or 0.5
+        passed = sum(memo.get(p) in (op.passes or ()) for p in prompts if p in memo)
+        need = max(op.stream_limit - passed, 0)
+        todo = todo[:min(len(todo), math.ceil(need / max(sel, 1e-3)))]
+    _tokens_and_time(op, e, ctx, todo, scale)
+
+
+def _tokens_and_time(op: LLMOperator, e: Estimate, ctx: PlanningContext, todo: list[str],
+                     scale: float) -> None:
+    if not todo:
+        e.prompt_tokens = e.cached_tokens = e.decode_tokens = 0
+        e.seconds, e.kv_bytes = 0.0, 0
+        return
+    ids = ctx.tokenize(op.call, todo)
+    choices = op.call.choices is not None
+    e.decode_tokens = round((0 if choices else op.call.max_tokens) * len(ids) * scale)
+    e.prompt_tokens = round(sum(len(i) for i in ids) * scale)
+    e.hit_rate_bound = hit_rate(ids)
+    try:
+        planned, table = _simulate(op, ctx, [ids[i] for i in prefix_sorted(ids)]), _simulate(op, ctx, ids)
+    except Exception as exc:           # noqa: BLE001 - an estimate must never fail a query
+        log.debug("simulation failed: %s", exc)
+        e.cached_tokens = round(e.prompt_tokens * e.hit_rate_bound)
+        return
+    prompt = planned.stats.prompt_tokens or 1
+    e.cached_tokens = round(planned.stats.cached_tokens * scale)
+    e.hit_rate_planned = planned.stats.cached_tokens / prompt
+    e.hit_rate_table = table.stats.cached_tokens / (table.stats.prompt_tokens or 1)
+    e.seconds = planned.seconds * scale
+    e.kv_bytes = planned.stats.peak_blocks * planned.block_bytes
+    op.details["cost_model"] = planned.cost_model
+    op.details["num_blocks"] = planned.num_blocks
+    op.details["config"] = ctx.runtime.models.engine_config(op.call.model)
+
+
+def _simulate(op: LLMOperator, ctx: PlanningContext, ids: list[list[int]]):
+    from executor.engine.geometry import bytes_per_block, default_dtype, read_geometry
+    from executor.engine.simulator import simulate
+
+    config = ctx.runtime.models.engine_config(op.call.model)
+    lens = [1 if op.call.choices is not None else op.call.max_tokens] * len(ids)
+    result = simulate(config, ids, lens, ctx.cost_model(op.call))
+    dtype = config.dtype or default_dtype(config.device)
+    result.block_bytes = bytes_per_block(read_geometry(config.model), config.block_size, dtype)
+    return result
+
+
+def _selectivity_of(plan: PhysicalPlan, binding: str) -> float | None:
+    for op in plan.operators:
+        if op.binding == binding:
+            return op.details["node"].selectivity
+    return None
+
+
+def _logical(op: LLMOperator):
+    return op.details["plan"]

@@ -1,0 +1,211 @@
+"""EXPLAIN in PostgreSQL's manner: a tree of operators, estimates beside actuals.
+
+    Query  (DuckDB runs the statement; 2 LLM operators, 0 lazy calls)
+      ->  LLM Projection  LLM('Summarize.', review)
+            estimate: rows=10 distinct=10 cache_hits=0 prompt_tokens=6120 cached_tokens=4890 ...
+            actual:   rows=10 distinct=10 calls=10 cache_hits=0 prompt_tokens=6120 ...
+            input: the rows ORDER BY ... LIMIT keeps; order: prefix (hit rate 80%, ...)
+            ->  LLM Filter  LLM_FILTER('Praises the acting?', review)  selectivity=0.31 (sample)
+                  ...
+                  ->  Relational input  FROM reviews WHERE stars >= 4
+
+Each scope (the query, a CTE, a subquery) is one chain: its relational input at the bottom,
+its LLM predicates above it in the order they run, its projections on top. Calls always read
+as the user wrote them, never as the internal UDF names. ``FORMAT JSON`` gives one document.
+"""
+from __future__ import annotations
+
+import json
+
+import sqlglot
+from sqlglot import exp
+
+from executor.plan import LLMOperator, PhysicalPlan
+from executor.statement_stats import StatementStats
+
+from .logical import Estimate, LLMNode, conjuncts
+
+_EST = ("rows", "distinct", "cache_hits", "prompt_tokens", "cached_tokens", "decode_tokens",
+        "seconds", "kv_bytes")
+
+
+def render(plan: PhysicalPlan, total: StatementStats | None, fmt: str = "text") -> list[str]:
+    """The plan as lines of text (or one line of JSON); ``total`` for EXPLAIN ANALYZE."""
+    doc = document(plan, total)
+    if fmt == "json":
+        return [json.dumps(doc, indent=2)]
+    return _text(doc)
+
+
+def document(plan: PhysicalPlan, total: StatementStats | None) -> dict:
+    names = {name: call.sql for name, (call, _) in plan.calls.items()}
+    scopes: dict[int, dict] = {}
+    for op in plan.operators:
+        node: LLMNode = op.details["node"]
+        scope = scopes.setdefault(id(node.scope), {
+            "scope": _scope_name(node.scope.select),
+            "input": _input(node, names),
+            "operators": []})
+        scope["operators"].append(_operator(op, node, total is not None, names))
+    engine, cost = _engine(plan)
+    doc = {"statement": "DuckDB runs the statement with every planned call bound to its answers"
+                        if plan.planned else "DuckDB runs the statement; every call is lazy",
+           "planned": plan.planned, "engine": engine, "cost_model": cost,
+           "scopes": list(scopes.values()),
+           "lazy": [{"call": plan.calls[name][0].sql, "why": why}
+                    for name, why in plan.lazy.items()]}
+    if total is not None:
+        doc["actual_total"] = total.as_dict()
+    return doc
+
+
+def _operator(op: LLMOperator, node: LLMNode, analyze: bool, names: dict) -> dict:
+    e: Estimate = op.estimate
+    out = {"operator": "LLM Filter" if op.role == "predicate" else "LLM Projection",
+           "call": op.call.sql,
+           "estimate": {k: _round(getattr(e, k)) for k in _EST if getattr(e, k) is not None}}
+    if op.role == "predicate":
+        out["predicate"] = _user_sql(node.conjunct, names)
+        if node.selectivity is not None:
+            out["selectivity"] = {"value": round(node.selectivity, 3),
+                                  "source": node.selectivity_source}
+    out["order"] = "prefix" if op.order == "prefix" else "table"
+    rates = {"table_order": e.hit_rate_table, "planned_order": e.hit_rate_planned,
+             "upper_bound": e.hit_rate_bound, "fields_auto": e.hit_rate_fields_auto}
+    out["prefix_hit_rate"] = {k: round(v, 3) for k, v in rates.items() if v is not None}
+    if op.call.field_permutation is not None:
+        out["field_order"] = [op.call.field_names[i] for i in op.call.field_permutation]
+    if node.limit_pushdown:
+        out["input"] = "the rows ORDER BY ... LIMIT keeps"
+    if op.stream_limit is not None:
+        out["stops_after"] = f"{op.stream_limit} rows pass (LIMIT without ORDER BY)"
+    if not e.exact_rows and e.rows is not None:
+        out["estimate"]["rows_scaled_by_selectivity"] = True
+    if analyze:
+        a = op.actual.as_dict()
+        a = {"rows": op.actual_rows, "distinct": op.actual_distinct, **a}
+        out["actual"] = {k: _round(v) for k, v in a.items() if v is not None}
+    return out
+
+
+def _engine(plan: PhysicalPlan) -> tuple[dict, dict]:
+    for op in plan.operators:
+        cost = op.details.get("cost_model")
+        if cost is None:
+            continue
+        blocks = op.details.get("num_blocks", 0)
+        describe = cost.describe() if hasattr(cost, "describe") else str(cost)
+        info = {"calibrated": bool(getattr(cost, "calibrated", False)), "model": describe}
+        config = op.details.get("config")
+        engine = {"kv_blocks": blocks}
+        if config is not None:
+            engine.update(eviction=config.eviction, preemption=config.preemption,
+                          kv_cache_bytes=config.kv_cache_bytes, block_size=config.block_size,
+                          max_batch_tokens=config.max_batch_tokens)
+            try:
+                info["t_star_seconds"] = round(cost.break_even_seconds(config.block_size, blocks), 4)
+            except Exception:       # noqa: BLE001 - a figure to show, never a failure
+                pass
+        return engine, info
+    return {}, {}
+
+
+def _text(doc: dict) -> list[str]:
+    n_ops = sum(len(s["operators"]) for s in doc["scopes"])
+    lines = [f"Query  ({doc['statement']}; {n_ops} LLM operator{'s' * (n_ops != 1)}, "
+             f"{len(doc['lazy'])} lazy call{'s' * (len(doc['lazy']) != 1)})"]
+    if doc["engine"]:
+        eng, cost = doc["engine"], doc["cost_model"]
+        lines.append("  engine: " + " ".join(f"{k}={_human(k, v)}" for k, v in eng.items()))
+        lines.append(f"  cost model: {'calibrated' if cost.get('calibrated') else 'uncalibrated'}"
+                     + (f", T*={cost['t_star_seconds']} s" if "t_star_seconds" in cost else ""))
+    for scope in doc["scopes"]:
+        depth = 1
+        ops = scope["operators"]
+        for op in reversed(ops):
+            pad = "      " * (depth - 1) + "  "
+            title = f"{pad}->  {op['operator']}  {op['call']}"
+            if "selectivity" in op:
+                s = op["selectivity"]
+                title += f"  selectivity={s['value']} ({s['source']})"
+            lines.append(title)
+            inner = pad + "      "
+            if "predicate" in op and op["predicate"] != op["call"]:
+                lines.append(f"{inner}predicate: {op['predicate']}")
+            lines.append(f"{inner}estimate: " + _figures(op["estimate"]))
+            if "actual" in op:
+                lines.append(f"{inner}actual:   " + _figures(op["actual"]))
+            order = f"order: {op['order']}"
+            rates = op["prefix_hit_rate"]
+            if rates:
+                order += " (prefix hit rate " + ", ".join(
+                    f"{k.replace('_', ' ')} {v:.0%}" for k, v in rates.items()) + ")"
+            lines.append(f"{inner}{order}")
+            for key in ("field_order", "input", "stops_after"):
+                if key in op:
+                    value = ", ".join(op[key]) if isinstance(op[key], list) else op[key]
+                    lines.append(f"{inner}{key.replace('_', ' ')}: {value}")
+            depth += 1
+        pad = "      " * (depth - 1) + "  "
+        lines.append(f"{pad}->  Relational input ({scope['scope']})  {scope['input']}")
+    for lazy in doc["lazy"]:
+        lines.append(f"  lazy: {lazy['call']}  ({lazy['why']})")
+    if "actual_total" in doc:
+        lines.append("Total: " + _figures(doc["actual_total"]))
+    return lines
+
+
+def _figures(d: dict) -> str:
+    return " ".join(f"{k}={_human(k, v)}" for k, v in d.items() if v is not True)
+
+
+def _human(key: str, value) -> str:
+    if key.endswith("bytes") and isinstance(value, int):
+        return f"{value / (1 << 20):.1f}MiB" if value >= 1 << 20 else f"{value / 1024:.0f}KiB"
+    if key == "seconds" and isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _round(v):
+    return round(v, 4) if isinstance(v, float) else v
+
+
+def _scope_name(select: exp.Select) -> str:
+    parent = select.parent
+    if isinstance(parent, exp.CTE):
+        return f"CTE {parent.alias_or_name}"
+    if isinstance(parent, exp.Subquery):
+        return "subquery"
+    if isinstance(parent, exp.Union):
+        return "UNION branch"
+    return "query"
+
+
+def _input(node: LLMNode, names: dict) -> str:
+    s = node.scope.select
+    parts = []
+    if s.args.get("from_") is not None:
+        parts.append(_user_sql(s.args["from_"], names))
+    for join in s.args.get("joins") or []:
+        parts.append(_user_sql(join, names))
+    relational = node.scope.relational
+    where = [c for c in conjuncts(s.args["where"].this)] if s.args.get("where") else []
+    kept = [c for c in where if any(c is r for r in relational)]
+    if kept:
+        parts.append("WHERE " + " AND ".join(_user_sql(c, names) for c in kept))
+    return " ".join(parts) or "(no table)"
+
+
+def _user_sql(e: exp.Expression | None, names: dict) -> str:
+    """SQL text with every internal UDF call shown as the call the user wrote."""
+    if e is None:
+        return ""
+    e = e.copy()
+    for n in list(e.find_all(exp.Anonymous)):
+        if n.name in names:
+            replacement = sqlglot.parse_one(names[n.name], dialect="duckdb")
+            if n is e:
+                return replacement.sql(dialect="duckdb")
+            n.replace(replacement)
+    return e.sql(dialect="duckdb")

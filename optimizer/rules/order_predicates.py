@@ -1,0 +1,90 @@
+"""LLM predicates in the order that infers least: rank = cost per row / (1 - selectivity).
+
+    WHERE LLM_FILTER('Is it about a dog?', review)        -- passes 5% of rows
+      AND LLM_FILTER('Is it positive?', review)           -- passes 60%
+
+runs the dog filter first, so the sentiment filter sees 5% of the rows. The rank is the
+classic one for expensive predicates (Hellerstein and Stonebraker, "Predicate migration",
+SIGMOD 1993): ascending cost per row divided by the share of rows a predicate removes.
+
+Selectivity comes from the catalog's feedback on earlier runs of the same predicate. Without
+it, and when the statement will run, the rule evaluates a small random sample of each
+predicate's input first; the sample's answers are kept (in the statement's answers and the
+result cache), so they are never inferred twice. Under plain EXPLAIN nothing is inferred:
+a predicate without feedback keeps its written place, and EXPLAIN says so.
+"""
+from __future__ import annotations
+
+from executor.statement_stats import StatementStats
+
+from ..context import PlanningContext
+from ..logical import LLMNode, LogicalPlan
+from ..predicates import passing_answers
+from ..profile import profile
+
+DEFAULT_SELECTIVITY = 0.5
+
+
+def order_predicates(plan: LogicalPlan, ctx: PlanningContext) -> LogicalPlan:
+    for scope in plan.scopes:
+        for node in scope.predicates:
+            _selectivity(node, plan, ctx, sample=len(scope.predicates) > 1)
+        if len(scope.predicates) > 1:
+            scope.predicates.sort(key=lambda n: rank(_cost_per_row(n, plan, ctx), n.selectivity))
+    return plan
+
+
+def rank(cost_per_row: float, selectivity: float) -> float:
+    """Lower runs first. A predicate that removes nothing goes last."""
+    if selectivity >= 1.0:
+        return float("inf")
+    return cost_per_row / (1.0 - selectivity)
+
+
+def _selectivity(node: LLMNode, plan: LogicalPlan, ctx: PlanningContext, sample: bool) -> None:
+    passes = passing_answers(node)
+    known = None
+    if passes is not None and ctx.feedback is not None:
+        known = ctx.feedback.selectivity(ctx.model_key(node.call), feedback_key(node, passes))
+    if known is not None:
+        node.selectivity, node.selectivity_source = known, "feedback"
+        return
+    if sample and passes is not None and ctx.may_infer:
+        measured = _sample(node, plan, ctx, passes)
+        if measured is not None:
+            node.selectivity, node.selectivity_source = measured, "sample"
+            return
+    node.selectivity, node.selectivity_source = DEFAULT_SELECTIVITY, "default"
+
+
+def feedback_key(node: LLMNode, passes: tuple[str, ...]) -> str:
+    """A predicate's name in the feedback table: the call as written and what passes."""
+    return f"{node.call.sql} IN {sorted(passes)}"
+
+
+def _sample(node: LLMNode, plan: LogicalPlan, ctx: PlanningContext, passes) -> float | None:
+    found = profile(node, plan, ctx, with_tokens=False)
+    if found is None or not found.prompts:
+        return None
+    memo = ctx.memos.setdefault(node.call.sql, {})
+    step = max(1, len(found.prompts) // ctx.sample_size)
+    picked = found.prompts[::step][:ctx.sample_size]      # evenly spread, reproducible
+    stats = ctx.sampled.setdefault(node.call.sql, StatementStats())
+    new = [p for p in picked if p not in memo]
+    memo.update(ctx.runtime.lookup(node.call, new, stats))
+    todo = [p for p in new if p not in memo]
+    memo.update(zip(todo, ctx.runtime.infer(node.call, todo, stats)))
+    return sum(memo[p] in passes for p in picked) / len(picked)
+
+
+def _cost_per_row(node: LLMNode, plan: LogicalPlan, ctx: PlanningContext) -> float:
+    """Prompt tokens left to compute per row after prefix sharing, plus decoding (a token
+    decoded costs about as much as a whole small prefill chunk's token here: weighted 1)."""
+    found = profile(node, plan, ctx)
+    if found is None or not found.tokens:
+        return 1.0
+    from executor.prefix_order import hit_rate
+
+    per_row = found.prompt_tokens * (1.0 - hit_rate(found.tokens)) / len(found.tokens)
+    decode = 1 if node.call.choices is not None else node.call.max_tokens
+    return per_row + decode
