@@ -68,9 +68,11 @@ def driver(node: LLMNode, plan: LogicalPlan, ready: set[str]) -> tuple[str, set[
                  for item in select.expressions]
         items += [exp.alias_(a, ARG.format(i)) for i, a in enumerate(args)]
         base.set("expressions", items)
-        for key in ("order", "limit", "offset"):
-            if select.args.get(key) is not None:
-                base.set(key, select.args[key].copy())
+        if select.args.get("order") is not None:
+            base.set("order", select.args["order"].copy())
+        # The rows up to the LIMIT's end, those OFFSET skips included: the final statement
+        # keeps only rows whose answers are known (plan.py), and OFFSET then skips the same.
+        base.set("limit", exp.Limit(expression=exp.Literal.number(row_limit(select))))
         outer = exp.select(*[exp.column(ARG.format(i)) for i in range(len(args))]).distinct()
         query = outer.from_(base.subquery("__infersql_rows"))
     else:
@@ -81,6 +83,20 @@ def driver(node: LLMNode, plan: LogicalPlan, ready: set[str]) -> tuple[str, set[
     if not answered(query):
         return None
     return query.sql(dialect="duckdb"), {n.name for n in udf_calls(query, names)}
+
+
+def row_limit(select: exp.Select) -> int | None:
+    """LIMIT plus OFFSET when both are constants (or absent); None otherwise."""
+    total = 0
+    for key in ("limit", "offset"):
+        clause = select.args.get(key)
+        if clause is None:
+            continue
+        value = clause.expression
+        if not (isinstance(value, exp.Literal) and not value.is_string and value.this.isdigit()):
+            return None
+        total += int(value.this)
+    return total if select.args.get("limit") is not None else None
 
 
 def _placeholder(item: exp.Expression) -> exp.Expression:

@@ -144,7 +144,7 @@ def build(tree: exp.Expression, udfs: list[tuple[str, LLMCall, int]], explain: s
     scopes: dict[int, ScopeNode] = {}
     order: list[ScopeNode] = []
     lazy: list[LLMNode] = []
-    occurrences = [n for n in tree.find_all(exp.Anonymous) if n.name in calls]
+    occurrences = [n for n in _postorder(tree) if isinstance(n, exp.Anonymous) and n.name in calls]
     roles: dict[str, set[str]] = {}
     placed: list[tuple[LLMNode, exp.Select | None]] = []
     for node in occurrences:
@@ -285,6 +285,14 @@ def _inner_first(tree: exp.Expression) -> list[exp.Select]:
 
     visit(tree)
     return out
+
+
+def _postorder(e: exp.Expression):
+    """Nodes in written order, each after the nodes inside it: a call nested in another
+    call's arguments comes first, since the outer call's input reads its answers."""
+    for child in e.iter_expressions():
+        yield from _postorder(child)
+    yield e
 
 
 def _visit_order(e: exp.Expression) -> list[str]:

@@ -30,8 +30,10 @@ def _prompt(kind, instruction, labels, names, values) -> str:
     return "\n".join(lines) + "\n"
 
 
-def naive_connection(model: str) -> duckdb.DuckDBPyConnection:
+def naive_connection(model: str, calls: list | None = None) -> duckdb.DuckDBPyConnection:
+    """``calls``, if given, is a one-element list that counts the model calls made."""
     engine = Engine(EngineConfig(model=model, kv_cache_bytes=8 << 20))
+    calls = calls if calls is not None else [0]
     lock = threading.Lock()         # DuckDB calls UDFs from several threads; the engine is not safe
 
     def answer(kind, instruction, labels, names, values, max_tokens):
@@ -40,6 +42,7 @@ def naive_connection(model: str) -> duckdb.DuckDBPyConnection:
             return None
         choices = ["yes", "no"] if kind == "filter" else (list(labels) if kind == "classify" else None)
         with lock:
+            calls[0] += 1
             return engine.generate([Request(prompt=prompt, chat=True, max_tokens=max_tokens,
                                             choices=choices)])[0].text
 

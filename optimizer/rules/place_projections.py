@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..context import PlanningContext
+from ..drivers import row_limit
 from ..logical import LogicalPlan, ScopeNode, udf_calls
 
 
@@ -28,7 +29,7 @@ def place_projections(plan: LogicalPlan, ctx: PlanningContext) -> LogicalPlan:
 
 def _limit_applies_first(scope: ScopeNode, names: set[str]) -> bool:
     s = scope.select
-    if s.args.get("limit") is None or s.args.get("distinct") or s.args.get("group"):
+    if row_limit(s) is None or s.args.get("distinct") or s.args.get("group"):
         return False
     if s.args.get("qualify") is not None or s.args.get("having") is not None:
         return False

@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..context import PlanningContext
+from ..drivers import row_limit
 from ..logical import LogicalPlan
 from ..predicates import passing_answers
 
@@ -20,7 +21,7 @@ from ..predicates import passing_answers
 def stream_limit(plan: LogicalPlan, ctx: PlanningContext) -> LogicalPlan:
     for scope in plan.scopes:
         s = scope.select
-        limit = _constant(s.args.get("limit"))
+        limit = row_limit(s)
         if limit is None or len(scope.predicates) != 1 or s.args.get("order") is not None:
             continue
         if s.args.get("distinct") or s.args.get("group") or s.args.get("having") is not None:
@@ -32,14 +33,7 @@ def stream_limit(plan: LogicalPlan, ctx: PlanningContext) -> LogicalPlan:
         node = scope.predicates[0]
         if passing_answers(node) is None or node.place != "where":
             continue
-        node.stream_limit = limit + (_constant(s.args.get("offset")) or 0)
+        node.stream_limit = limit
         for projection in scope.projections:
             projection.limit_pushdown = False      # the final LIMIT picks among the passing rows
     return plan
-
-
-def _constant(clause) -> int | None:
-    value = clause.expression if clause is not None else None
-    if isinstance(value, exp.Literal) and not value.is_string and value.this.isdigit():
-        return int(value.this)
-    return None

@@ -1,0 +1,40 @@
+"""A small movie-review database for the optimizer's tests: several reviews per movie (so
+prompts that lead with the movie's fields share prefixes), repeated review texts (so
+deduplication shows), a NULL, and stars and a top-critic flag for relational predicates."""
+from __future__ import annotations
+
+import random
+
+MOVIES = [
+    (1, "Harbor Lights", "A fisherman's daughter runs the family boat through a hard winter."),
+    (2, "The Last Orbit", "Two astronauts argue about whether to come home."),
+    (3, "Paper Crowns", "A children's theatre troupe stages a play about kings."),
+    (4, "Salt and Iron", "A blacksmith's apprentice leaves the village for the capital."),
+    (5, "Night Bus", "Strangers share one long ride across a sleeping city."),
+]
+TEXTS = [
+    "A warm, patient film with a great cast.", "Slow, grey and far too long.",
+    "Tense and clever; the ending surprised me.", "I left before the end.",
+    "Pure joy for the whole family.", "The plot made no sense.",
+    "Beautifully shot, thinly written.", "A small miracle of a movie.",
+]
+
+
+def fixture_sql(reviews: int = 30, seed: int = 7) -> str:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(1, reviews + 1):
+        text = "NULL" if i == 6 else "'" + rng.choice(TEXTS).replace("'", "''") + "'"
+        rows.append(f"({i}, {rng.randint(1, 5)}, {rng.randint(1, 5)}, {rng.random() < 0.4}, {text})")
+    movies = ", ".join("(%d, '%s', '%s')" % (i, t.replace("'", "''"), info.replace("'", "''"))
+                       for i, t, info in MOVIES)
+    return (f"CREATE TABLE movies (id INTEGER, title VARCHAR, info VARCHAR);"
+            f"INSERT INTO movies VALUES {movies};"
+            f"CREATE TABLE reviews (id INTEGER, movie_id INTEGER, stars INTEGER, topcritic BOOLEAN,"
+            f" review VARCHAR); INSERT INTO reviews VALUES {', '.join(rows)};")
+
+
+def forget(conn) -> None:
+    """Empty the result cache and the selectivity feedback: the next query starts cold."""
+    conn.execute("DELETE FROM infersql_catalog.llm_cache")
+    conn.execute("DELETE FROM infersql_catalog.llm_selectivity")
