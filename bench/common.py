@@ -82,3 +82,26 @@ def machine() -> str:
 
     return (f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, "
             f"{torch.get_num_threads()} threads")
+
+
+def run_vllm_peer(python: str, job: dict, kv_cache_gib: int = 2) -> dict:
+    """Run bench/vllm_peer.py on ``job`` with the vLLM venv's ``python``; its JSON answer.
+    Raises RuntimeError with vLLM's root-cause error line when it fails (e.g. a head size
+    its CPU kernels lack)."""
+    import json
+    import re
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = os.path.join(tmp, "in.json"), os.path.join(tmp, "out.json")
+        with open(src, "w") as f:
+            json.dump(job, f)
+        env = dict(os.environ, VLLM_CPU_KVCACHE_SPACE=str(kv_cache_gib),
+                   VLLM_LOGGING_LEVEL="ERROR")
+        proc = subprocess.run([python, str(REPO / "bench" / "vllm_peer.py"), src, dst],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env=env, cwd=tmp)
+        if proc.returncode != 0:
+            root = re.search(r"\w*Error: .*", proc.stdout)    # the first one is the cause
+            raise RuntimeError(root.group(0) if root else proc.stdout[-500:])
+        with open(dst) as f:
+            return json.load(f)

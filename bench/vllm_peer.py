@@ -7,6 +7,15 @@ in between so that vLLM starts as cold as the engine does. Usage:
     /path/to/vllm-venv/bin/python bench/vllm_peer.py IN.json OUT.json
 IN.json: {"model", "prompts": [[ids]], "max_tokens"} and optionally "dtype", "max_batch_tokens",
 "block_size"; OUT.json: {"seconds", "cached_tokens", "block_size", "outputs": [[ids]]}.
+
+A second form serves query_bench.py, which runs many queries against one engine start (vLLM
+takes about 30 s to start): IN.json {"model", "jobs": [{"name", "stages": [{"prompts":
+[[ids]], "max_tokens", "ignore_eos"}]}]} and optionally "dtype", "max_batch_tokens",
+"block_size", "num_blocks" (a KV budget in blocks, through vLLM's num_gpu_blocks_override).
+Each job is one query: its stages (one per LLM call invocation, in order) are generated one
+after another and timed together, with the prefix cache emptied before each job. OUT.json:
+{"block_size", "num_blocks", "jobs": [{"name", "seconds", "prompt_tokens", "cached_tokens",
+"outputs"}]}.
 """
 import json
 import sys
@@ -17,6 +26,9 @@ def main() -> None:
     src, dst = sys.argv[1], sys.argv[2]
     with open(src) as f:
         job = json.load(f)
+    if "jobs" in job:
+        run_jobs(job, dst)
+        return
     from vllm import LLM, SamplingParams
     from vllm.inputs import TokensPrompt
 
@@ -39,6 +51,43 @@ def main() -> None:
         json.dump({"seconds": seconds, "cached_tokens": sum(o.num_cached_tokens or 0 for o in outs),
                    "block_size": llm.llm_engine.vllm_config.cache_config.block_size,
                    "outputs": [list(o.outputs[0].token_ids) for o in outs]}, f)
+
+
+def run_jobs(job: dict, dst: str) -> None:
+    """The query form (see the module docstring): one engine, many timed jobs."""
+    from vllm import LLM, SamplingParams
+    from vllm.inputs import TokensPrompt
+
+    extra = {}
+    if job.get("max_batch_tokens"):
+        extra["max_num_batched_tokens"] = job["max_batch_tokens"]
+    if job.get("block_size"):
+        extra["block_size"] = job["block_size"]
+    if job.get("num_blocks"):
+        extra["num_gpu_blocks_override"] = job["num_blocks"]
+    llm = LLM(model=job["model"], enable_prefix_caching=True, dtype=job.get("dtype", "float32"),
+              max_model_len=job.get("max_model_len", 2048), seed=0, **extra)
+    warm = [TokensPrompt(prompt_token_ids=ids) for ids in job["jobs"][0]["stages"][0]["prompts"][:2]]
+    llm.generate(warm, SamplingParams(temperature=0.0, max_tokens=2), use_tqdm=False)
+    results = []
+    for item in job["jobs"]:
+        llm.reset_prefix_cache()
+        outputs, cached, prompt = [], 0, 0
+        start = time.perf_counter()
+        for stage in item["stages"]:
+            params = SamplingParams(temperature=0.0, max_tokens=stage["max_tokens"],
+                                    ignore_eos=stage.get("ignore_eos", False))
+            outs = llm.generate([TokensPrompt(prompt_token_ids=ids) for ids in stage["prompts"]],
+                                params, use_tqdm=False)
+            outputs.append([list(o.outputs[0].token_ids) for o in outs])
+            cached += sum(o.num_cached_tokens or 0 for o in outs)
+            prompt += sum(len(o.prompt_token_ids) for o in outs)
+        results.append({"name": item.get("name"), "seconds": time.perf_counter() - start,
+                        "prompt_tokens": prompt, "cached_tokens": cached, "outputs": outputs})
+    config = llm.llm_engine.vllm_config.cache_config
+    with open(dst, "w") as f:
+        json.dump({"block_size": config.block_size, "num_blocks": config.num_gpu_blocks,
+                   "jobs": results}, f)
 
 
 if __name__ == "__main__":
