@@ -8,7 +8,7 @@ can persist partial progress (the SQL layer's result cache does).
 The engine holds a cost model (``cost_model.py``; the caller passes the calibrated one, else a
 default from the parameter count): the ``cost`` preemption policy, the decode batch cap and
 retention's T* read it. ``trace``, when set to a list, receives one ``IterationRecord`` per
-iteration (its shape and measured seconds): ``infersql calibrate`` fits the cost model on it.
+iteration (its shape and seconds by ``trace_clock``): ``infersql calibrate`` fits on it.
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from typing import Callable
 import torch
 
 from . import choices as choice_scoring
-from .block_manager import BlockManager
 from .config import EngineConfig
 from .cost_model import CostModel, IterationShape, default_cost_model
 from .errors import CancelledError, EngineError
@@ -31,7 +30,7 @@ from .preemption import make_preemption_policy
 from .request import Output, Request
 from .requests_prep import PreparedRequest, encode_prompt, prepare
 from .sampler import sample
-from .scheduler import Scheduler, running_limit
+from .scheduler import make_scheduler
 from .sequence import SamplingParams, Sequence
 from .stats import EngineStats
 from .timeline import IterationRecord
@@ -62,8 +61,8 @@ class _Pending:
 class Engine:
     def __init__(self, config: EngineConfig, cost_model: CostModel | None = None) -> None:
         self.config = config
-        eviction = make_eviction_policy(config.eviction)
-        preemption = make_preemption_policy(config.preemption)
+        make_eviction_policy(config.eviction)        # bad names fail before the model loads
+        make_preemption_policy(config.preemption)
         self.runner = ModelRunner(config)
         self.tokenizer = self.runner.tokenizer
         self.max_model_len = self.runner.max_model_len
@@ -71,16 +70,13 @@ class Engine:
         self.cost_model = cost_model or default_cost_model(
             geometry_of(self.runner.hf_config.get_text_config()), config.device, dtype,
             config.block_size)
-        self.blocks = BlockManager(self.runner.kv.num_blocks, config.block_size, eviction,
-                                   config.prefix_caching)
-        swap_bytes = config.kv_cache_bytes if config.swap_bytes is None else config.swap_bytes
-        self.scheduler = Scheduler(
-            self.blocks, preemption, config.max_batch_tokens,
-            running_limit(config.max_num_seqs, config.decode_batch, config.max_batch_tokens,
-                          self.cost_model),
-            swap_bytes // self.runner.kv.bytes_per_block, self.cost_model)
+        self.scheduler = make_scheduler(config, self.runner.kv.num_blocks,
+                                        self.runner.kv.bytes_per_block, self.cost_model)
+        self.blocks = self.scheduler.blocks
         self.stats = EngineStats()
         self.trace: list[IterationRecord] | None = None
+        self.trace_repeats = 1
+        self.trace_clock = time.perf_counter   # time.process_time: CPU seconds, for a busy machine
         self._host: dict[int, object] = {}      # swapped-out K/V by sequence id
         self._ids = itertools.count()
         self._eos = self._eos_ids()
@@ -152,7 +148,7 @@ class Engine:
                     done += 1
                     if on_result is not None:
                         on_result(item.index, out)
-                if finished and progress is not None:
+                if progress is not None:      # every iteration: tokens move between rows
                     progress(done, len(requests))
         finally:
             if self.scheduler.has_work():
@@ -196,7 +192,8 @@ class Engine:
 
     # ---- one iteration ------------------------------------------------------------------
     def _iterate(self, by_seq: dict[int, _Pending]) -> list[_Pending]:
-        started = time.perf_counter()
+        clock = self.trace_clock
+        started = clock()
         self.blocks.clock = time.monotonic()
         step = self.scheduler.schedule()
         if not step.chunks:
@@ -209,7 +206,8 @@ class Engine:
         for src, dst, n in step.copies:
             self.runner.copy_slots(src, dst, n)
         self.stats.count_step(step)
-        logits = self.runner.forward(step.chunks)
+        shape = IterationShape.of(step.chunks, step.swap_blocks) if self.trace is not None else None
+        logits, extra = self._forward(step)
         self.blocks.end_iteration()
         finished: list[_Pending] = []
         to_sample: list[tuple[Sequence, int]] = []
@@ -231,11 +229,23 @@ class Engine:
             tokens = sample(rows, [s.params for s, _ in to_sample])
             for (seq, _), token in zip(to_sample, tokens):
                 self._append(seq, token, by_seq, finished)
-        if self.trace is not None:
-            self.trace.append(IterationRecord(
-                started, time.perf_counter() - started,
-                IterationShape.of(step.chunks, step.swap_blocks)))
+        if shape is not None:
+            self.trace.append(IterationRecord(started, clock() - started - extra, shape))
         return finished
+
+    def _forward(self, step):
+        """The step's forward pass; with ``trace_repeats`` > 1 (calibration on a shared,
+        noisy machine) it runs that many times and the slower runs' excess is returned, to be
+        left out of the iteration's time. Repeating is harmless: each run writes the same K/V
+        into the same slots and returns the same logits."""
+        if self.trace is None or self.trace_repeats <= 1:
+            return self.runner.forward(step.chunks), 0.0
+        times = []
+        for _ in range(self.trace_repeats):
+            t = self.trace_clock()
+            logits = self.runner.forward(step.chunks)
+            times.append(self.trace_clock() - t)
+        return logits, sum(times) - min(times)
 
     def _append(self, seq: Sequence, token: int, by_seq, finished) -> None:
         seq.token_ids.append(token)

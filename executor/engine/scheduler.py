@@ -52,6 +52,22 @@ def running_limit(max_num_seqs: int, decode_batch: int | str, max_batch_tokens: 
     return max(1, min(max_num_seqs, int(decode_batch)))
 
 
+def make_scheduler(config, num_blocks: int, block_bytes: int, cost_model) -> "Scheduler":
+    """The block manager and scheduler an ``EngineConfig`` describes, for a pool of
+    ``num_blocks`` blocks of ``block_bytes``: the engine and the simulator both build theirs
+    here, so they run the same policies under the same limits."""
+    from .eviction import make_eviction_policy
+    from .preemption import make_preemption_policy
+
+    blocks = BlockManager(num_blocks, config.block_size, make_eviction_policy(config.eviction),
+                          config.prefix_caching)
+    swap_bytes = config.kv_cache_bytes if config.swap_bytes is None else config.swap_bytes
+    limit = running_limit(config.max_num_seqs, config.decode_batch, config.max_batch_tokens,
+                          cost_model)
+    return Scheduler(blocks, make_preemption_policy(config.preemption), config.max_batch_tokens,
+                     limit, swap_bytes // block_bytes, cost_model)
+
+
 class Scheduler:
     def __init__(self, blocks: BlockManager, preemption: PreemptionPolicy,
                  max_batch_tokens: int, max_num_seqs: int, swap_capacity: int = 0,
