@@ -50,12 +50,38 @@ def bind_final(plan: PhysicalPlan, bindings: list[CallBinding]) -> list[CallBind
 def run_operators(con, runtime: LLMRuntime, plan: PhysicalPlan, state: StatementState,
                   tokenize: Callable[[object, list[str]], list[list[int]]]) -> None:
     """Run every operator in plan order (the UDFs must be registered on ``con``)."""
-    for op in plan.operators:
-        run_operator(con, runtime, op, plan.memos[plan.memo_key[op.binding]], state, tokenize)
+    done: set[str] = set()
+    for i, op in enumerate(plan.operators):
+        future = _future(con, runtime, plan, plan.operators[i + 1:], done | {op.binding},
+                         tokenize)
+        run_operator(con, runtime, op, plan.memos[plan.memo_key[op.binding]], state, tokenize,
+                     future)
+        done.add(op.binding)
+
+
+def _future(con, runtime: LLMRuntime, plan: PhysicalPlan, later: list[LLMOperator],
+            ready: set[str], tokenize) -> list | None:
+    """The requests later operators will send, where they are known now: operators on the
+    same model whose input reads no answer still to come. The engine's ``plan`` eviction keeps
+    the cached blocks they will read (Belady: it evicts the block needed furthest ahead)."""
+    from executor.engine import Request
+
+    out = []
+    for op in later:
+        engine = runtime.models.loaded_engine(op.call.model)
+        if engine is None or engine.config.eviction != "plan" or not op.details.get("reads", set()) <= ready:
+            continue
+        memo = plan.memos[plan.memo_key[op.binding]]
+        prompts = list(dict.fromkeys(
+            p for p in runtime.render(op.call, con.execute(op.driver_sql).fetchall())
+            if p is not None and p not in memo))
+        ids = tokenize(op.call, prompts) if op.order == "prefix" else []
+        out += [Request(prompt_ids=ids[i]) for i in prefix_sorted(ids)]
+    return out or None
 
 
 def run_operator(con, runtime: LLMRuntime, op: LLMOperator, memo: dict, state: StatementState,
-                 tokenize) -> None:
+                 tokenize, future: list | None = None) -> None:
     """render -> deduplicate -> result cache -> order -> engine -> answers."""
     stats = op.actual
     rows = con.execute(op.driver_sql).fetchall()
@@ -82,7 +108,7 @@ def run_operator(con, runtime: LLMRuntime, op: LLMOperator, memo: dict, state: S
         todo, ids = [todo[i] for i in perm], [ids[i] for i in perm]
 
     if op.stream_limit is None:
-        answers = runtime.infer(op.call, todo, stats, prompt_ids=ids,
+        answers = runtime.infer(op.call, todo, stats, prompt_ids=ids, future=future,
                                 should_stop=state.cancel.is_set, rows_of=first_row.get)
         memo.update(zip(todo, answers))
         return
