@@ -44,8 +44,9 @@ QUICK_ROWS = {"movies": 32, "products": 16, "beer": 48}
 VLLM_BLOCK = 32
 ENGINE_BLOCK = 16
 log = logging.getLogger("query_bench")
-STAT_FIELDS = ("prompt_tokens", "cached_tokens", "prefilled_tokens", "evicted_blocks",
-               "evictions", "preemptions", "lazy_evaluations", "llm_calls")
+STAT_FIELDS = ("llm_calls", "cache_hits", "prompt_tokens", "cached_tokens", "prefilled_tokens",
+               "decoded_tokens", "evicted_blocks",
+               "evictions", "preemptions", "lazy_evaluations")
 
 
 @dataclass
@@ -101,6 +102,7 @@ def run_infersql(path: str, paths: dict[str, str], q: Query, kv_bytes: int, opti
         stats = _stats_dict(getattr(cur, "stats", None))
         if not stats:                           # before cursor.stats: the engine's counters
             stats = _stats_dict(engine.stats)
+        stats["engine_seconds"] = engine.stats.wall_seconds   # the rest is the SQL path's
         return Run(seconds, rows, stats)
     finally:
         conn.close()
@@ -299,9 +301,11 @@ def main() -> None:
         run_vllm(args, path, results, args.ample_mib << 20, bpt, "ample", notes)
 
     for r in results:
-        ours = r.runs[("small", "ours")].stats
-        notes.append(f"{r.query.name}: ours at the small budget: " + ", ".join(
-            f"{k} {ours[k]}" for k in STAT_FIELDS if k in ours))
+        for system in ("ours", "b"):
+            run = r.runs[("small", system)]
+            notes.append(f"{r.query.name}, {system} at the small budget: " + ", ".join(
+                f"{k} {run.stats[k]}" for k in STAT_FIELDS if k in run.stats)
+                + f"; in engine.generate {run.stats['engine_seconds']:.2f} s of {run.seconds:.2f} s")
     notes.append(f"load average (1 min) before {load_before:.1f}, after {os.getloadavg()[0]:.1f}; "
                  f"whole run {time.perf_counter() - started:.0f} s")
     print("\n".join(f"- {n}" for n in notes))
