@@ -85,6 +85,7 @@ def test_history_dot_command_progress_and_ctrl_c(shell):
     chunks, ended = _watch(child, PROMPT, 120)
     shown = "".join(c for _, c in chunks)
     assert re.search(r"\b64\b", shown), shown[-500:]
+    assert "Loading model" in shown and "Loading weights" not in shown
     frames = _frames(chunks)
     assert len(frames) >= 3, shown[-1000:]
     moved = [frames[0][0]] + [b[0] for a, b in zip(frames, frames[1:]) if b[2] > a[2]]

@@ -44,3 +44,13 @@ def test_unwritable_home_falls_back_to_a_temporary_folder(tmp_path, monkeypatch,
     assert "INFERSQL_HOME" in caplog.text
     monkeypatch.setenv("INFERSQL_HOME", str(tmp_path / "fine"))
     assert home() == tmp_path / "fine" and (tmp_path / "fine").is_dir()
+
+
+def test_loading_a_model_draws_no_transformers_progress_bars(tiny_model):
+    code = (f"import infersql; c = infersql.connect(model={tiny_model!r}); "
+            "print(c.execute(\"SELECT LLM('hi', max_tokens := 2) IS NOT NULL\").fetchall())")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, PYTHONPATH=os.getcwd()))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[(True,)]"
+    assert "Loading weights" not in p.stderr and "it/s" not in p.stderr, p.stderr
