@@ -176,6 +176,15 @@ class Cursor:
             self.rowcount = con.rowcount
             con.abort()
             return self
+        seq_of_parameters = list(seq_of_parameters)
+        if isinstance(operation, str) and len(seq_of_parameters) > 1:
+            from .llm_statement import prefetch_many
+
+            try:                       # one engine batch for every row's prompts
+                prefetch_many(self, con, operation, seq_of_parameters)
+            except BaseException as error:
+                translated = exc.translate(error)
+                raise translated from error if translated is not error else error
         total = 0
         for params in seq_of_parameters:
             self.execute(operation, params)

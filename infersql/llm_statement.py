@@ -40,11 +40,11 @@ def run_llm_statement(cursor, con, planned: PlannedStatement, sql: str, paramete
     if not conn.optimize:
         reason = "planning is off (connect(optimize=False))"
     elif parameters:
-        inlined = inline_all_parameters(sql, parameters)
+        inlined = with_values(planned, sql, parameters)
         if inlined is None:
             reason = "its parameters cannot be written as literals"
         else:
-            planned, parameters = plan_statement(inlined), None
+            planned, parameters = inlined, None
     plan = logical_plan.build(planned.tree, planned.udfs, planned.explain, conn.reorder_fields)
     runtime.begin_statement()
     state = StatementState()
@@ -89,3 +89,71 @@ def run_llm_statement(cursor, con, planned: PlannedStatement, sql: str, paramete
                        planned.explain_format)
         con.execute('SELECT unnest(?::VARCHAR[]) AS "QUERY PLAN"', [lines])
         cursor._capture(con, materialize=True)
+
+
+def with_values(planned: PlannedStatement, sql: str, parameters) -> PlannedStatement | None:
+    """``planned`` with its ``?`` parameters written in as literals, so the optimizer can run
+    parts of it on their own. The calls keep their descriptions from ``planned``: a field
+    passed as ``?`` keeps its name, so the prompt (and the answer) is the unplanned path's."""
+    inlined = inline_all_parameters(sql, parameters)
+    if inlined is None:
+        return None
+    again = plan_statement(inlined)
+    if len(again.udfs) != len(planned.udfs):
+        return None
+    again.udfs = [(name, call, arity) for (name, _, arity), (_, call, _)
+                  in zip(again.udfs, planned.udfs)]
+    return again
+
+
+def prefetch_many(cursor, con, operation: str, seq_of_parameters: list) -> None:
+    """``executemany`` with LLM calls: the prompts that the first LLM operator of every
+    parameter set will need go to the engine as one batch, in prefix order, and into the result
+    cache; the statements then run one by one and find their answers there. Prompts that depend
+    on an earlier call's answer are left to their statement."""
+    from executor.statement_stats import StatementStats
+    from optimizer.parameters import inline_call_parameters
+    from sqlglot import exp
+
+    runtime = cursor.connection.runtime
+    wanted: dict[str, tuple] = {}
+    for params in seq_of_parameters:
+        sql, rest = inline_call_parameters(operation, params)
+        planned = plan_statement(sql)
+        if not planned.udfs or planned.explain:
+            return
+        planned = with_values(planned, sql, rest)
+        if planned is None:
+            return
+        plan = logical_plan.build(planned.tree, planned.udfs)
+        for node in [n for n in plan.nodes] + plan.lazy:
+            if not node.call.deterministic:
+                continue
+            if node.scope is None and not any(node.node.find_all(exp.Column)):
+                driver = "SELECT " + ", ".join(a.sql(dialect="duckdb") for a in node.node.expressions)
+            elif node.scope is not None:
+                from optimizer.drivers import driver_sql
+                driver = driver_sql(node, plan, ready=set())
+            else:
+                continue
+            if driver is None:
+                continue
+            try:
+                rows = con.execute(driver).fetchall()
+            except duckdb.Error:
+                continue                       # its statement will report it
+            call, prompts = wanted.setdefault(node.call.sql, (node.call, {}))
+            prompts.update(dict.fromkeys(p for p in runtime.render(call, rows) if p is not None))
+    runtime.begin_statement()
+    stats = StatementStats()
+    ctx = PlanningContext(con, runtime)
+    for call, prompts in wanted.values():
+        new = list(prompts)
+        known = runtime.lookup(call, new, stats)
+        todo = [p for p in new if p not in known]
+        if todo:
+            runtime.engine_for(call)
+            ids = ctx.tokenize(call, todo)
+            from executor.prefix_order import prefix_sorted
+            order = prefix_sorted(ids)
+            runtime.infer(call, [todo[i] for i in order], stats, prompt_ids=[ids[i] for i in order])

@@ -186,3 +186,20 @@ def test_explain_estimates_against_analyze(tiny_model, sql):
         assert abs(est["prompt_tokens"] - act["prompt_tokens"]) <= 0.10 * act["prompt_tokens"]
         assert abs(est["cached_tokens"] - act["cached_tokens"]) <= 0.10 * act["prompt_tokens"]
     assert doc["actual_total"]["lazy_evaluations"] == 0
+
+
+def test_executemany_sends_every_rows_prompts_as_one_batch(tiny_model):
+    rows = [(i, f"note number {i}") for i in range(24)]
+    sql = "INSERT INTO out VALUES (?, LLM_FILTER('Is it urgent?', ?))"
+    results = {}
+    for optimize in (True, False):
+        with infersql.connect(model=tiny_model, optimize=optimize) as c:
+            c.execute("CREATE TABLE out (k INT, v BOOLEAN)")
+            cur = c.cursor()
+            cur.executemany(sql, rows)
+            assert cur.rowcount == len(rows)
+            results[optimize] = (c.execute("SELECT * FROM out ORDER BY k").fetchall(),
+                                 c.engine.stats.requests, c.engine.stats.iterations)
+    assert results[True][0] == results[False][0]            # the same answers
+    assert results[True][1] == len(rows) and results[True][2] <= 3     # in one batch
+    assert results[False][2] >= len(rows)                   # one engine call per row
