@@ -177,7 +177,7 @@ class Cursor:
             con.abort()
             return self
         seq_of_parameters = list(seq_of_parameters)
-        if isinstance(operation, str) and len(seq_of_parameters) > 1:
+        if isinstance(operation, str) and len(seq_of_parameters) > 1 and self.connection.optimize:
             from .llm_statement import prefetch_many
 
             try:                       # one engine batch for every row's prompts
