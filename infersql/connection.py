@@ -140,6 +140,9 @@ class Connection:
 
 def _open(database: str, read_only: bool) -> duckdb.DuckDBPyConnection:
     """The DuckDB database, with the fix named when a file cannot be opened for writing."""
+    if read_only and database in ("", ":memory:"):
+        raise exc.ProgrammingError("read_only=True (--read-only) needs a database file; an "
+                                   "in-memory database starts empty, so there is nothing to read")
     try:
         return duckdb.connect(database, read_only=read_only)
     except duckdb.Error as error:

@@ -88,3 +88,10 @@ def test_cli_read_only_flag(db, tiny_model):
     assert p.returncode == 1
     assert list(csv.reader(io.StringIO(p.stdout))) == [["s", "a"]] + [list(r) for r in first]
     assert "read-only" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_read_only_needs_a_file(tmp_path):
+    with pytest.raises(infersql.ProgrammingError, match="needs a database file"):
+        infersql.connect(read_only=True)
+    with pytest.raises(infersql.Error, match="does not exist"):
+        infersql.connect(str(tmp_path / "missing.duckdb"), read_only=True)
