@@ -23,9 +23,12 @@ def model_key(model_path: str) -> str:
 class CostCoefficients:
     """Reads and writes ``<schema>.cost_coefficients`` through a DuckDB connection or cursor."""
 
-    def __init__(self, con) -> None:
+    def __init__(self, con, create: bool = True) -> None:
+        """``create=False`` only reads, so a read-only database works (no table: no rows)."""
         self._con = con
         self._table = f"{SCHEMA}.cost_coefficients"
+        if not create:
+            return
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         con.execute(f"""CREATE TABLE IF NOT EXISTS {self._table} (
             model VARCHAR NOT NULL, device VARCHAR NOT NULL, dtype VARCHAR NOT NULL,
@@ -39,13 +42,22 @@ class CostCoefficients:
             "iterations) VALUES (?, ?, ?, ?, ?, ?)",
             [model_key(model_path), device, dtype, json.dumps(model), model.get("mape"), iterations])
 
+    def _exists(self) -> bool:
+        return bool(self._con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_name = 'cost_coefficients'", [SCHEMA]).fetchone()[0])
+
     def get(self, model_path: str, device: str, dtype: str) -> dict | None:
+        if not self._exists():
+            return None
         row = self._con.execute(
             f"SELECT coefficients FROM {self._table} WHERE model = ? AND device = ? AND dtype = ?",
             [model_key(model_path), device, dtype]).fetchone()
         return json.loads(row[0]) if row else None
 
     def all(self) -> list[tuple]:
+        if not self._exists():
+            return []
         return self._con.execute(
             f"SELECT model, device, dtype, mape, iterations, created FROM {self._table} "
             "ORDER BY model, device, dtype").fetchall()

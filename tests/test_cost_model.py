@@ -94,3 +94,10 @@ def test_catalog_round_trip_and_load(tiny_model):
     assert not load_cost_model(con, tiny_model, "cpu", "bfloat16").calibrated
     assert not load_cost_model(None, tiny_model, "cpu").calibrated
     assert con.execute("SELECT count(*) FROM infersql_catalog.cost_coefficients").fetchone()[0] == 1
+
+
+def test_load_reads_a_read_only_database_without_the_table(tiny_model, tmp_path):
+    path = str(tmp_path / "ro.duckdb")
+    duckdb.connect(path).close()
+    con = duckdb.connect(path, read_only=True)
+    assert not load_cost_model(con, tiny_model, "cpu").calibrated

@@ -221,7 +221,7 @@ def load_cost_model(catalog_con, model_path: str, device: str = "cpu",
     if catalog_con is not None:
         from catalog.cost_coefficients import CostCoefficients
 
-        stored = CostCoefficients(catalog_con).get(model_path, device, dtype)
+        stored = CostCoefficients(catalog_con, create=False).get(model_path, device, dtype)
         if stored is not None:
             return CostModel.from_dict(stored)
     return default_cost_model(read_geometry(model_path), device, dtype, block_size)
