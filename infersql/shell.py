@@ -22,7 +22,7 @@ from .dot_commands import QuitShell, run_dot_command
 from .home import home
 from .output_modes import is_plan, render
 from .progress import ProgressBar
-from .statement_split import split_complete
+from .statement_split import StatementSplitter
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class Shell:
         self.err = err or sys.stderr
         conn.runtime.listeners.append(progress)
         self.cursor = conn.cursor()
-        self._buffer = ""
+        self._splitter = StatementSplitter()
         self._results = 0             # results printed, to separate the next one
 
     # ---- output ---------------------------------------------------------------------------
@@ -100,30 +100,28 @@ class Shell:
     # ---- running --------------------------------------------------------------------------
     def run_script(self, text: str) -> bool:
         """Run every statement and dot command in ``text``; False at the first error."""
-        saved, self._buffer = self._buffer, ""
+        saved, self._splitter = self._splitter, StatementSplitter()
         try:
             for line in text.splitlines():
                 if not self.feed(line):
                     return False
-            rest, self._buffer = self._buffer, ""
-            return self.statement(rest) if rest.strip() else True      # a final one without ';'
+            rest = self._splitter.rest()
+            return self.statement(rest) if rest else True      # a final one without ';'
         finally:
-            self._buffer = saved
+            self._splitter = saved
 
     def feed(self, line: str) -> bool:
         """One line of input: a dot command at a statement's start, else SQL that runs once
         its statement is complete. False if something failed."""
-        if not self._buffer.strip() and line.lstrip().startswith("."):
-            self._buffer = ""
+        if line.lstrip().startswith(".") and not self.pending:
+            self._splitter.reset()
             return run_dot_command(self, line)
-        self._buffer = f"{self._buffer}\n{line}" if self._buffer else line
-        statements, self._buffer = split_complete(self._buffer)
-        return all(self.statement(s) for s in statements)   # stops at the first failure
+        return all(self.statement(s) for s in self._splitter.feed(line))   # stops at a failure
 
     @property
     def pending(self) -> bool:
         """Whether an unfinished statement waits for more lines."""
-        return bool(self._buffer.strip())
+        return bool(self._splitter.rest())
 
     def statement(self, sql: str) -> bool:
         cur = self.cursor
@@ -174,18 +172,19 @@ class Shell:
                 break
             except KeyboardInterrupt:
                 print(file=self.err)
-                self._buffer = ""
+                self._splitter.reset()
                 continue
             if history:
                 history.append()
             try:
                 self.feed(line)
             except KeyboardInterrupt:
-                self._buffer = ""
+                self._splitter.reset()
             except QuitShell:
                 return
-        if self.pending:                       # input ended without a final ';'
-            rest, self._buffer = self._buffer, ""
+        rest = self._splitter.rest()
+        if rest:                               # input ended without a final ';'
+            self._splitter.reset()
             self.statement(rest)
 
 
