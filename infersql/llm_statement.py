@@ -10,6 +10,8 @@ on ``connect()`` every call runs the lazy path, chunk by chunk as DuckDB meets t
 """
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from executor.errors import BadCallError, QueryCancelled
@@ -72,12 +74,12 @@ def run_llm_statement(cursor, con, planned: PlannedStatement, sql: str, paramete
     with registered(con, runtime, bindings, state):
         try:
             interruptible(work, state.cancel.set)
-        except duckdb.Error:
+        except duckdb.Error as error:
             if isinstance(state.first, QueryCancelled):
                 raise KeyboardInterrupt from state.first
             if state.first is not None:
                 raise state.first
-            raise
+            raise in_user_terms(error, plan.calls) from error
         finally:
             if result:
                 cursor.stats = total_stats(result[0], state)
@@ -89,6 +91,28 @@ def run_llm_statement(cursor, con, planned: PlannedStatement, sql: str, paramete
                        planned.explain_format)
         con.execute('SELECT unnest(?::VARCHAR[]) AS "QUERY PLAN"', [lines])
         cursor._capture(con, materialize=True)
+
+
+_INTERNAL = re.compile(r"__infersql_\w+", re.IGNORECASE)
+
+
+def in_user_terms(error: duckdb.Error, calls: dict) -> duckdb.Error:
+    """DuckDB's error about the rewritten statement, told about the statement the user wrote:
+    its excerpt of the rewritten text (``LINE 1: ...`` and the caret under it) goes, and any
+    internal UDF name left becomes the call as written."""
+    text = str(error)
+    if not _INTERNAL.search(text):
+        return error
+    lines = text.splitlines()
+    kept = []
+    for i, line in enumerate(lines):
+        if line.startswith("LINE ") or (i and lines[i - 1].startswith("LINE ") and not line.strip("^ ")):
+            continue
+        kept.append(line)
+    text = "\n".join(kept).rstrip()
+    by_name = {name.lower(): call.sql for name, (call, _) in calls.items()}
+    text = _INTERNAL.sub(lambda m: by_name.get(m.group(0).lower(), "an LLM call"), text)
+    return type(error)(text)
 
 
 def with_values(planned: PlannedStatement, sql: str, parameters) -> PlannedStatement | None:

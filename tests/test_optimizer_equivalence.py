@@ -99,3 +99,25 @@ def test_planning_off_gives_the_same_rows(tiny_model, conns):
             cur = off.cursor()
             assert cur.execute(CASES[shape]).fetchall() == naive.execute(naive_sql(CASES[shape])).fetchall()
             assert cur.stats.lazy_evaluations == cur.stats.llm_calls > 0
+
+
+def test_auto_field_order_matches_the_oracle_in_the_chosen_order(conns):
+    """With field_order := 'auto' the plan picks the order; the oracle, given that order,
+    returns the same rows."""
+    import json
+
+    conn, (naive, _) = conns
+    forget(conn)
+    call = ("LLM_FILTER('Would you watch it?', r.review, m.info, m.title, field_order := 'auto')")
+    sql = f"SELECT r.id FROM reviews r JOIN movies m ON m.id = r.movie_id WHERE {call} ORDER BY r.id"
+    cur = conn.cursor()
+    ours = cur.execute(sql).fetchall()
+    doc = json.loads(cur.execute("EXPLAIN (FORMAT JSON) " + sql).fetchone()[0])
+    (op,) = doc["scopes"][0]["operators"]
+    chosen = op["field_order"]
+    assert chosen[0] != "review"          # the per-row field is not worth leading with
+    names = {"review": "r.review", "info": "m.info", "title": "m.title"}
+    oracle = sql.replace(call, "LLM_FILTER('Would you watch it?', "
+                         + ", ".join(names[n] for n in chosen) + ")")
+    assert ours == naive.execute(naive_sql(oracle)).fetchall()
+    assert cur.execute(sql).fetchall() == ours and cur.stats.llm_calls == 0

@@ -203,3 +203,12 @@ def test_executemany_sends_every_rows_prompts_as_one_batch(tiny_model):
     assert results[True][0] == results[False][0]            # the same answers
     assert results[True][1] == len(rows) and results[True][2] <= 3     # in one batch
     assert results[False][2] >= len(rows)                   # one engine call per row
+
+
+def test_errors_name_the_call_as_written_never_an_internal_name(conn):
+    for sql in ("SELECT LLM('Say hi.', nosuchcol) FROM reviews",
+                f"SELECT id FROM reviews WHERE {F} GROUP BY nosuch"):
+        with pytest.raises(infersql.ProgrammingError) as info:
+            conn.execute(sql)
+        assert "__infersql" not in str(info.value).lower()
+        assert "nosuch" in str(info.value)
