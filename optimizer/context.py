@@ -23,6 +23,7 @@ class PlanningContext:
     sample_size: int = 16
     sampled: dict[str, StatementStats] = field(default_factory=dict)   # call text -> its cost
     cost_models: dict = field(default_factory=dict)
+    token_ids: dict = field(default_factory=dict)      # model folder -> prompt -> token ids
     profiles: dict = field(default_factory=dict)       # (node, call) -> optimizer.profile.Profile
 
     def binds(self, sql: str) -> bool:
@@ -37,12 +38,17 @@ class PlanningContext:
         return self.con.execute(sql).fetchall()
 
     def tokenize(self, call: LLMCall, prompts: list[str]) -> list[list[int]]:
-        """Token ids exactly as the engine computes them (through the chat template)."""
+        """Token ids exactly as the engine computes them (through the chat template); each
+        prompt is tokenized once per statement, however many rules and operators ask."""
         from executor.engine.requests_prep import encode_prompt
 
         tokenizer = self.runtime.models.tokenizer(call.model)
+        known = self.token_ids.setdefault(self.runtime.models.settings(call.model)[0], {})
         with self.runtime.models.lock:
-            return [encode_prompt(tokenizer, p, chat=True) for p in prompts]
+            for p in prompts:
+                if p not in known:
+                    known[p] = encode_prompt(tokenizer, p, chat=True)
+        return [known[p] for p in prompts]
 
     def cost_model(self, call: LLMCall):
         """The cost model of the call's model on its device: calibrated if the catalog has
