@@ -61,6 +61,8 @@ def _estimate(op: LLMOperator, plan: PhysicalPlan, ctx: PlanningContext, lent, u
         for b in reads_unknown:
             sel = _selectivity_of(plan, b)
             scale *= sel if sel is not None else 0.5
+        if node.limit_pushdown:
+            scale = 1.0      # the LIMIT still fills up, from further rows if need be
         prompts = found.prompts
         e.rows = round(len(found.rows) * scale)
         e.distinct = round(len(prompts) * scale)

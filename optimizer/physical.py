@@ -44,7 +44,7 @@ def to_physical(plan: LogicalPlan, ctx: PlanningContext) -> PhysicalPlan:
     for scope in plan.scopes:                   # nodes that became lazy leave their scope
         scope.predicates = [n for n in scope.predicates if n.planned]
         scope.projections = [n for n in scope.projections if n.planned]
-    members = _restrict_to_limited_rows(plan)
+    members, final_sql = _restrict_to_limited_rows(plan)
     lazy_names = {n.binding for n in plan.lazy}
     on_miss, memo_key = {}, {}
     for node in plan.nodes:
@@ -55,18 +55,20 @@ def to_physical(plan: LogicalPlan, ctx: PlanningContext) -> PhysicalPlan:
     for node in plan.lazy:
         if node.binding in memo_key:
             on_miss[node.binding] = LAZY
-    return PhysicalPlan(plan.tree.sql(dialect="duckdb"), plan.calls, operators, on_miss,
+    return PhysicalPlan(final_sql, plan.calls, operators, on_miss,
                         memo_key, ctx.memos, {n.binding: n.lazy_reason for n in plan.lazy},
                         members, True, plan.explain)
 
 
-def _restrict_to_limited_rows(plan: LogicalPlan) -> dict[str, str]:
+def _restrict_to_limited_rows(plan: LogicalPlan) -> tuple[dict[str, str], str]:
     """In a scope whose projections were planned for the rows ORDER BY ... LIMIT keeps, add
     to the final statement's WHERE a test that a row is one of those (its arguments were
     answered). DuckDB may compute select-list calls before its Top-N; with the test it computes
     them on the kept rows only. A tie at the LIMIT's edge may then pick another of the tied
     rows than an unplanned run would, which SQL allows."""
     members = {}
+    final = plan.tree.copy()             # the plan's tree stays the statement as written
+    twin = dict(zip(map(id, plan.tree.find_all(exp.Select)), final.find_all(exp.Select)))
     for scope in plan.scopes:
         node = next((n for n in scope.projections if n.limit_pushdown), None)
         if node is None:
@@ -74,5 +76,5 @@ def _restrict_to_limited_rows(plan: LogicalPlan) -> dict[str, str]:
         name = f"{node.binding}_rows{next(_member_names)}"
         members[name] = node.binding
         test = exp.Anonymous(this=name, expressions=[a.copy() for a in node.node.expressions])
-        scope.select.where(test, append=True, copy=False)
-    return members
+        twin[id(scope.select)].where(test, append=True, copy=False)
+    return members, final.sql(dialect="duckdb")
