@@ -3,7 +3,7 @@
 SQLite shells.
 
 Machine-readable modes carry every value whole and unescaped; a program reading them gets
-exactly what the query returned. Several results (a script) are written one after another:
+exactly what the query returned, and an EXPLAIN plan as a one-column result. Several results (a script) are written one after another:
 CSV blocks separated by an empty line, and one JSON array per result.
 """
 from __future__ import annotations
@@ -18,7 +18,8 @@ from decimal import Decimal
 from .table_format import cell, format_table
 
 MODES = ("table", "csv", "json", "line")
-EXPLAIN_COLUMNS = (["QUERY PLAN"], ["explain_key", "explain_value"])
+PLAN_COLUMN = "QUERY PLAN"
+EXPLAIN_COLUMNS = ([PLAN_COLUMN], ["explain_key", "explain_value"])
 
 
 def is_plan(columns: list[str]) -> bool:
@@ -26,10 +27,21 @@ def is_plan(columns: list[str]) -> bool:
     return columns in EXPLAIN_COLUMNS
 
 
+def plan_lines(rows: list[tuple]) -> list[str]:
+    """A plan's text lines: ours has one per row; DuckDB's has its tree in one value."""
+    return [line for r in rows for line in str(r[-1]).rstrip("\n").split("\n")]
+
+
 def render(mode: str, columns: list[str], rows: list[tuple], width: int | None = None) -> str:
-    """The result as text (without a final newline). ``width`` only cuts ``table`` cells."""
-    if is_plan(columns):                      # a plan reads as text, whatever the mode
-        return "\n".join(str(r[-1]).rstrip("\n") for r in rows)
+    """The result as text (without a final newline). ``width`` only cuts ``table`` cells.
+    A plan (EXPLAIN) is never put in a table: people read it as plain lines (table and line
+    modes), programs get it as a one-column ``QUERY PLAN`` result, a row per line (csv, json),
+    so piped output still parses."""
+    if is_plan(columns):
+        lines = plan_lines(rows)
+        if mode in ("table", "line"):
+            return "\n".join(lines)
+        columns, rows = [PLAN_COLUMN], [(line,) for line in lines]
     if mode == "table":
         return format_table(columns, rows, width)
     if mode == "csv":

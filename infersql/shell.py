@@ -20,7 +20,7 @@ import infersql
 
 from .dot_commands import QuitShell, run_dot_command
 from .home import home
-from .output_modes import is_plan, render
+from .output_modes import render
 from .progress import ProgressBar
 from .statement_split import StatementSplitter
 
@@ -143,11 +143,10 @@ class Shell:
         self.progress.close()
         elapsed = time.perf_counter() - started
         if rows is not None:
-            columns = [d[0] for d in cur.description]
-            if self._results and self.mode in ("csv", "json", "line") and not is_plan(columns):
+            if self._results and self.mode in ("csv", "json", "line"):
                 self.say("")          # one result after another stays parseable
-            self.say(render(self.mode, columns, rows, self._width()))
-            self._results += not is_plan(columns)
+            self.say(render(self.mode, [d[0] for d in cur.description], rows, self._width()))
+            self._results += 1
         elif cur.rowcount >= 0 and self.mode in ("table", "line") and _changes_rows(sql):
             self.say(f"({cur.rowcount} row{'s' if cur.rowcount != 1 else ''} changed)")
         if self.timer:
