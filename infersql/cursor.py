@@ -51,12 +51,16 @@ _PLACEHOLDERS = ([("Count", "BIGINT")], [("Success", "BOOLEAN")])
 _ROW_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA", "CALL", "EXECUTE", "RELATION", "LOGICAL_PLAN"}
 
 
-def returns_no_rows(description, operation: str) -> bool:
+def returns_no_rows(description, rowcount: int, operation: str) -> bool:
     """Whether a DuckDB result is the placeholder of a statement that returns no rows (DDL,
-    DML, SET, BEGIN ...). The cheap test on the columns comes first; only a match, which a
-    query could produce too (``SELECT count(*) AS "Count"``), parses the statement's type."""
+    DML, SET, BEGIN ...). The columns are tested first; DuckDB counts rows changed only for
+    DML, so ``Count`` with a row count settles it without parsing (a bulk INSERT of megabytes
+    takes seconds to parse again). Only the remaining matches, which a query could produce too
+    (``SELECT count(*) AS "Count"``), parse the statement's type."""
     if not description or [(d[0], str(d[1])) for d in description] not in _PLACEHOLDERS:
         return False
+    if rowcount >= 0:
+        return True
     try:
         statements = duckdb.extract_statements(operation)
     except duckdb.Error:
@@ -152,7 +156,7 @@ class Cursor:
         A statement that returns no rows has no description (PEP 249), where DuckDB shows a
         placeholder column (``Count`` or ``Success``)."""
         self.rowcount = con.rowcount
-        if returns_no_rows(con.description, getattr(self, "_operation", "")):
+        if returns_no_rows(con.description, self.rowcount, getattr(self, "_operation", "")):
             self.description, self._rows = None, None
             con.abort()                      # the placeholder's rows are not a result
             return
