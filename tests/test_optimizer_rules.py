@@ -212,3 +212,19 @@ def test_errors_name_the_call_as_written_never_an_internal_name(conn):
             conn.execute(sql)
         assert "__infersql" not in str(info.value).lower()
         assert "nosuch" in str(info.value)
+
+
+def test_explain_counts_of_two_predicates_and_a_projection_are_exact_when_known(tiny_model):
+    """Calls are exact for every operator once selectivities are known: the run's sample
+    counts as calls, a call repeated across operators is counted once."""
+    sql = (f"SELECT id, {F} AS f FROM reviews WHERE {F} AND "
+           f"LLM_FILTER('Does it mention the ending?', review) ORDER BY id")
+    with infersql.connect(model=tiny_model, kv_cache_bytes=8 << 20) as conn:
+        conn.execute(fixture_sql())
+        doc = _explain_json(conn.cursor(), sql)
+        ops = doc["scopes"][0]["operators"]
+        assert len(ops) == 3
+        first = ops[0]
+        assert first["estimate"]["distinct"] - first["estimate"]["cache_hits"] == first["actual"]["llm_calls"]
+        assert sum(o["actual"]["llm_calls"] for o in ops) == doc["actual_total"]["llm_calls"]
+        assert doc["actual_total"]["lazy_evaluations"] == 0
