@@ -15,15 +15,18 @@ import re
 import duckdb
 
 from executor.errors import BadCallError, QueryCancelled
+from executor.prefix_order import prefix_sorted
 from executor.run_plan import attach_answers, bind_final, run_operators, total_stats, unbound
+from executor.statement_stats import StatementStats
 from executor.udfs import StatementState, registered
 from optimizer import logical as logical_plan
 from optimizer.context import PlanningContext
+from optimizer.drivers import driver_sql
 from optimizer.estimate import estimate
 from optimizer.explain import render
 from optimizer.feedback import record_feedback
 from optimizer.optimize import optimize, unplanned
-from optimizer.parameters import inline_all_parameters
+from optimizer.parameters import inline_all_parameters, inline_call_parameters
 from optimizer.parse import PlannedStatement, plan_statement
 
 
@@ -135,10 +138,6 @@ def prefetch_many(cursor, con, operation: str, seq_of_parameters: list) -> None:
     parameter set will need go to the engine as one batch, in prefix order, and into the result
     cache; the statements then run one by one and find their answers there. Prompts that depend
     on an earlier call's answer are left to their statement."""
-    from executor.statement_stats import StatementStats
-    from optimizer.parameters import inline_call_parameters
-    from sqlglot import exp
-
     runtime = cursor.connection.runtime
     wanted: dict[str, tuple] = {}
     for params in seq_of_parameters:
@@ -150,16 +149,8 @@ def prefetch_many(cursor, con, operation: str, seq_of_parameters: list) -> None:
         if planned is None:
             return
         plan = logical_plan.build(planned.tree, planned.udfs)
-        for node in [n for n in plan.nodes] + plan.lazy:
-            if not node.call.deterministic:
-                continue
-            if node.scope is None and not any(node.node.find_all(exp.Column)):
-                driver = "SELECT " + ", ".join(a.sql(dialect="duckdb") for a in node.node.expressions)
-            elif node.scope is not None:
-                from optimizer.drivers import driver_sql
-                driver = driver_sql(node, plan, ready=set())
-            else:
-                continue
+        for node in plan.nodes + plan.lazy:
+            driver = driver_sql(node, plan, ready=set()) if node.call.deterministic else None
             if driver is None:
                 continue
             try:
@@ -178,6 +169,5 @@ def prefetch_many(cursor, con, operation: str, seq_of_parameters: list) -> None:
         if todo:
             runtime.engine_for(call)
             ids = ctx.tokenize(call, todo)
-            from executor.prefix_order import prefix_sorted
             order = prefix_sorted(ids)
             runtime.infer(call, [todo[i] for i in order], stats, prompt_ids=[ids[i] for i in order])

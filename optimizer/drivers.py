@@ -28,9 +28,15 @@ def driver_sql(node: LLMNode, plan: LogicalPlan, ready: set[str]) -> str | None:
 
 def driver(node: LLMNode, plan: LogicalPlan, ready: set[str]) -> tuple[str, set[str]] | None:
     """The driver of ``node`` and the UDFs it reads, or None when it cannot be written (an
-    outer join's ON or a CTE it reads still holds an unanswered call)."""
-    select = node.scope.select
+    outer join's ON or a CTE it reads still holds an unanswered call). A call outside any
+    SELECT (``INSERT ... VALUES``) has a driver only when its arguments are constants."""
     names = set(plan.calls)
+    if node.scope is None:
+        args = node.node.expressions
+        if any(a.find(exp.Column, exp.Select) for a in args) or udf_calls(node.node, names) != [node.node]:
+            return None
+        return exp.select(*[a.copy() for a in args]).sql(dialect="duckdb"), set()
+    select = node.scope.select
 
     def answered(e: exp.Expression) -> bool:
         return all(n.name in ready for n in udf_calls(e, names))
