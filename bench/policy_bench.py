@@ -75,15 +75,6 @@ def synthetic_workload(n: int, seed: int, vocab: int = 500, groups: int = 24):
 
 
 # ---- the offline optimum, independent of the engine ----------------------------------------
-def _block_keys(prompt: list[int]) -> list[tuple]:
-    """Keys of the full blocks a request can read from a cache: (depth, chained hash)."""
-    keys, h = [], 0
-    for i in range((len(prompt) - 1) // BLOCK):
-        h = hash((h, tuple(prompt[i * BLOCK:(i + 1) * BLOCK])))
-        keys.append((i, h))
-    return keys
-
-
 def working_set_blocks(prompts: list[list[int]]) -> int:
     """KV blocks of every distinct prompt token: distinct full blocks plus distinct tails."""
     seen = set()
@@ -111,44 +102,76 @@ def distinct_prompt_tokens(prompts: list[list[int]]) -> int:
     return total
 
 
+def _blocks(prompt: list[int]) -> list[tuple]:
+    """The prompt's cacheable blocks as (depth, key, parent key, tokens): every full block,
+    then the partial tail if any. Keys chain over the tokens, as any prefix cache's must."""
+    out, parent = [], 0
+    for i in range(-(-len(prompt) // BLOCK)):
+        tokens = tuple(prompt[i * BLOCK:(i + 1) * BLOCK])
+        key = hash((parent, tokens))
+        out.append((i, key, parent, tokens))
+        parent = key
+    return out
+
+
 def belady_prefill(prompts: list[list[int]], outputs: list[int], capacity: int) -> int:
-    """Prompt tokens prefilled under Belady's MIN, one request at a time in the given order:
-    a request reads the longest cached chain of its full prompt blocks, pins its own blocks
-    while it runs, and leaves its full prompt blocks cached; when room is needed the cached
-    block whose next use is furthest goes (ties: deepest first)."""
-    keys = [_block_keys(p) for p in prompts]
-    uses: dict[tuple, list[int]] = {}
-    for r, ks in enumerate(keys):
-        for k in ks:
-            uses.setdefault(k, []).append(r)
+    """Prompt tokens prefilled under Belady's MIN, one request at a time in the given order.
 
-    def next_use(k, r):
-        lst = uses[k]
+    A request reads the longest chain of cached full blocks of its prompt, then the longest
+    common prefix of its next block with any cached block under the same parent (a copied
+    tail), and always computes its last token. While it runs it pins its own blocks (prompt
+    and output); afterwards its prompt blocks stay cached. When room is needed, the cached
+    block whose next use as a full block of a later prompt is furthest goes (ties: deepest
+    first, so chains are cut from their ends)."""
+    blocks = [_blocks(p) for p in prompts]
+    uses: dict[int, list[int]] = {}
+    for r, (p, bl) in enumerate(zip(prompts, blocks)):
+        for depth, key, _, _ in bl[:(len(p) - 1) // BLOCK]:
+            uses.setdefault(key, []).append(r)
+    never = len(prompts) + 1
+
+    def next_use(key: int, r: int) -> int:
+        lst = uses.get(key, ())
         i = bisect.bisect_right(lst, r)
-        return lst[i] if i < len(lst) else len(prompts) + 1
+        return lst[i] if i < len(lst) else never
 
-    cache: dict[tuple, int] = {}        # key -> next use it was queued with
+    cache: dict[int, tuple] = {}                   # key -> (next use, depth, parent, tokens)
+    children: dict[int, set[int]] = {}             # parent key -> cached children
     heap: list = []
     prefilled = 0
-    for r, (p, ks) in enumerate(zip(prompts, keys)):
+
+    def drop(key: int) -> None:
+        _, _, parent, _ = cache.pop(key)
+        children[parent].discard(key)
+
+    for r, (p, bl) in enumerate(zip(prompts, blocks)):
+        limit = len(p) - 1
         hit = 0
-        while hit < len(ks) and ks[hit] in cache:
+        while hit < limit // BLOCK and bl[hit][1] in cache:
             hit += 1
-        prefilled += len(p) - hit * BLOCK
-        own = set(ks)
-        need = -(-(len(p) + outputs[r]) // BLOCK) - len(ks)     # its non-cacheable blocks
-        for k in ks:
-            cache.pop(k, None)
-        while len(cache) + len(ks) + need > capacity and cache:
-            nu, negdepth, k = heapq.heappop(heap)
-            if cache.get(k) == -nu and k not in own:
-                del cache[k]
-        for k in ks:
-            cache[k] = next_use(k, r)
-            heapq.heappush(heap, (-cache[k], -k[0], k))
-        if len(cache) > capacity:         # a request larger than the cache: keep its head
-            for k in sorted(cache, key=lambda k: (cache[k], k[0]))[capacity:]:
-                del cache[k]
+        parent = bl[hit - 1][1] if hit else 0
+        want = p[hit * BLOCK:min((hit + 1) * BLOCK, limit)]
+        best = 0
+        for key in children.get(parent, ()):
+            n = 0
+            for x, y in zip(cache[key][3], want):
+                if x != y:
+                    break
+                n += 1
+            best = max(best, n)
+        prefilled += len(p) - hit * BLOCK - best
+        own = {key for _, key, _, _ in bl}
+        pinned = -(-(len(p) + outputs[r]) // BLOCK)
+        others = len(cache) - sum(1 for key in own if key in cache)
+        while others + pinned > capacity and heap:
+            nu, negdepth, key = heapq.heappop(heap)
+            if key in cache and key not in own and cache[key][0] == -nu:
+                drop(key)
+                others -= 1
+        for depth, key, par, tokens in bl:
+            cache[key] = (next_use(key, r), depth, par, tokens)
+            children.setdefault(par, set()).add(key)
+            heapq.heappush(heap, (-cache[key][0], -depth, key))
     return prefilled
 
 
@@ -159,9 +182,6 @@ def real_run(path, config_kw, prompts, outputs, clock, cost_model):
     from executor.engine import Engine, EngineConfig, Request
 
     engine = Engine(EngineConfig(model=path, **config_kw), cost_model)
-    engine.generate([Request(prompt_ids=[1, 2, 3] * 6, max_tokens=2)])    # warm-up
-    engine.reset_stats()
-    engine.blocks.evicted_blocks = 0
     start = clock()
     outs = engine.generate([Request(prompt_ids=p, max_tokens=n, ignore_eos=True)
                             for p, n in zip(prompts, outputs)])
@@ -229,6 +249,9 @@ def main() -> None:
         del engine
     notes.append(f"cost model: {cost_model.describe()}")
 
+    if not args.skip_real:        # warm torch's kernels once, on an engine of its own, so
+        real_run(path, dict(kv_cache_bytes=64 << 20), [[1, 2, 3] * 6], [2], clock, cost_model)
+        # every measured engine starts with an empty cache, as the simulator does
     workloads = {
         "movies": movies_workload(tok, rows, args.rows, args.max_tokens, args.seed),
         "synthetic": synthetic_workload(args.rows, args.seed),
@@ -280,7 +303,11 @@ def compare(name, prompts, outputs, budgets, block_bytes, path, args, clock, cos
                 if real:
                     secs, stats, toks, _ = real_run(path, kw, prompts, outputs, clock, cost_model)
                     reference = reference or toks
-                    row.update(real_seconds=secs, identical=sum(a == b for a, b in zip(toks, reference)),
+                    same = all(getattr(stats, k) == getattr(sim.stats, k) for k in
+                               ("prefilled_tokens", "cached_tokens", "preemptions", "swaps",
+                                "iterations", "recomputed_tokens"))
+                    row.update(real_seconds=secs, same_counts=same,
+                               identical=sum(a == b for a, b in zip(toks, reference)),
                                **{f"real_{k}": v for k, v in stats.as_dict().items()})
                 out.append(row)
                 print(f"{row['mode']:8s} {name:9s} n={len(prompts):5d} {frac:.2f} {ev:4s} {pr:6s} "
@@ -306,7 +333,8 @@ def report(results: list[dict], notes: list[str]) -> None:
             src = "real" if real else "sim"
             head = ("| budget | eviction | preemption | prefilled | recomputed | vs optimum "
                     "| preempt-recomputed | preemptions | swaps | "
-                    + ("real s | sim s | sim/real | identical |" if real else "sim s |"))
+                    + ("real s | sim s | sim/real | sim counts = real | outputs = first pair's |"
+                       if real else "sim s |"))
             print(head)
             print("|" + "---|" * (head.count("|") - 1))
             for r in rows:
@@ -317,7 +345,8 @@ def report(results: list[dict], notes: list[str]) -> None:
                          r[f"{src}_preemptions"], r[f"{src}_swaps"]]
                 if real:
                     cells += [f"{r['real_seconds']:.2f}", f"{r['sim_seconds']:.2f}",
-                              f"{r['sim_seconds'] / r['real_seconds']:.2f}", f"{r['identical']}/{r['n']}"]
+                              f"{r['sim_seconds'] / r['real_seconds']:.2f}",
+                              "yes" if r["same_counts"] else "no", f"{r['identical']}/{r['n']}"]
                 else:
                     cells += [f"{r['sim_seconds']:.1f}"]
                 print("| " + " | ".join(str(c) for c in cells) + " |")
