@@ -10,6 +10,7 @@ import pytest
 from executor.engine import Engine, EngineConfig, Request
 from executor.engine.block_manager import BlockManager
 from executor.engine.eviction import LFUEviction, LRUEviction
+from executor.engine.geometry import bytes_per_block, read_geometry
 from executor.engine.plan import PlanEviction
 from executor.engine.sequence import SamplingParams, Sequence
 from tests import hf_oracle
@@ -27,8 +28,7 @@ def _prompts(seed: int, n: int, lo: int, hi: int, groups: int = 3, shared: int =
 
 @pytest.fixture(scope="module")
 def block_bytes(tiny_model):
-    return Engine(EngineConfig(model=tiny_model, kv_cache_bytes=1 << 20, block_size=4)) \
-        .runner.kv.bytes_per_block
+    return bytes_per_block(read_geometry(tiny_model), 4, "float32")
 
 
 @functools.lru_cache(maxsize=None)

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from executor.engine import Engine, EngineConfig, Request
+from executor.engine.geometry import bytes_per_block, read_geometry
 from executor.engine.simulator import simulate
 
 COUNTED = ("requests", "prompt_tokens", "cached_tokens", "prefilled_tokens", "decoded_tokens",
@@ -30,8 +31,8 @@ def _workload(seed: int, n: int):
     ("lru", "newest", 400), ("lru", "srf", 24), ("plan", "newest", 24), ("lfu", "cost", 24),
     ("plan", "cost", 30)])
 def test_simulated_counts_equal_the_engines(tiny_model, eviction, preemption, blocks):
-    probe = Engine(EngineConfig(model=tiny_model, kv_cache_bytes=1 << 20, block_size=4))
-    config = EngineConfig(model=tiny_model, kv_cache_bytes=blocks * probe.runner.kv.bytes_per_block,
+    per_block = bytes_per_block(read_geometry(tiny_model), 4, "float32")
+    config = EngineConfig(model=tiny_model, kv_cache_bytes=blocks * per_block,
                           block_size=4, max_batch_tokens=64, eviction=eviction,
                           preemption=preemption)
     prompts, lens = _workload(1, 14)
@@ -61,8 +62,7 @@ def test_plan_with_the_future_beats_lru_on_interleaved_prefixes(tiny_model):
     prefixes = [[rng.randrange(1, 500) for _ in range(64)] for _ in range(12)]
     prompts = [prefixes[i % 12] + [rng.randrange(1, 500) for _ in range(8)] for i in range(600)]
     lens = [2] * len(prompts)
-    probe = simulate(EngineConfig(model=tiny_model, block_size=8), [[1]], [1])
-    per_block = (256 << 20) // probe.num_blocks
+    per_block = bytes_per_block(read_geometry(tiny_model), 8, "float32")
     prefilled = {}
     for eviction in ("lru", "plan"):
         config = EngineConfig(model=tiny_model, block_size=8, kv_cache_bytes=90 * per_block,
