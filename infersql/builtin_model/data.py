@@ -1,0 +1,68 @@
+"""Train and held-out pools: which words and which real rows each split may use.
+
+Why a fixed split: the accuracy figures in the model card must come from texts the model never
+saw. Real rows are split by movie (reviews of one movie share its words) and by product; names,
+cities and a fifth of the nouns are split by word, so the copy and mention tasks are measured
+on words absent from training. Real rows come from ``--data`` (``/work/shared/data``) only: the
+shipped weights need no data, and training without ``--data`` uses templates alone.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import random
+import re
+from pathlib import Path
+
+from . import lexicon as lx
+from .tasks import Pools
+
+SPLIT_SEED = 1234     # fixed: the held-out words must not move when the training seed does
+HELD_OUT = 0.2
+
+
+def _split(items: list, rng: random.Random) -> tuple[list, list]:
+    items = sorted(set(items))
+    rng.shuffle(items)
+    k = max(1, int(len(items) * HELD_OUT))
+    return items[k:], items[:k]
+
+
+def _clean(text: str) -> str:
+    """Source texts carry HTML entities and literal escapes; the model should see plain text."""
+    text = html.unescape(text.replace("\\'", "'").replace("\\xa0", " "))
+    text = re.sub(r"<[^>]+>", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _read(folder: Path, name: str) -> list[dict]:
+    with open(folder / name, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def pools(data: str | Path | None) -> tuple[Pools, Pools]:
+    """(train, held_out) pools; real rows only when ``data`` names the shared data folder."""
+    rng = random.Random(SPLIT_SEED)
+    nouns = _split(lx.NOUNS, rng)
+    firsts, lasts, cities = _split(lx.FIRST_NAMES, rng), _split(lx.LAST_NAMES, rng), _split(lx.CITIES, rng)
+    train = Pools(nouns[0], firsts[0], lasts[0], cities[0])
+    held = Pools(nouns[1], firsts[1], lasts[1], cities[1])
+    if data is None:
+        return train, held
+    folder = Path(data)
+    movies = [dict(r, reviewcontent=_clean(r["reviewcontent"]), movieinfo=_clean(r["movieinfo"]))
+              for r in _read(folder, "movies.csv") if r["reviewcontent"].strip()]
+    titles = _split([r["movietitle"] for r in movies], rng)
+    products = [dict(r, text=_clean(r["text"])) for r in _read(folder, "products.csv")]
+    asins = _split([r["parent_asin"] for r in products], rng)
+    beers = _read(folder, "beer.csv")
+    beer_ids = _split([r["beer/beerId"] for r in beers], rng)
+    for pool, t, a, b in ((train, titles[0], asins[0], beer_ids[0]), (held, titles[1], asins[1], beer_ids[1])):
+        t, a, b = set(t), set(a), set(b)
+        pool.movie_rows = [r for r in movies if r["movietitle"] in t]
+        pool.movie_reviews = [(r["reviewcontent"], r["reviewtype"] == "Fresh") for r in pool.movie_rows]
+        pool.product_rows = [r for r in products if r["parent_asin"] in a]
+        pool.product_reviews = [(r["text"], float(r["rating"]) >= 4) for r in pool.product_rows
+                                if r["text"] and float(r["rating"]) != 3]
+        pool.beer_rows = [r for r in beers if r["beer/beerId"] in b]
+    return train, held

@@ -1,0 +1,169 @@
+"""Word lists the synthetic instruction set is built from.
+
+Why a lexicon and not free text: a tiny model trained in minutes learns a task only if the task
+is stated many ways over many surface forms. These lists are the surface forms; ``tasks.py``
+combines them. Keeping them apart lets the evaluation hold out whole words (see ``split``).
+"""
+from __future__ import annotations
+
+POSITIVE = """great wonderful excellent amazing fantastic superb brilliant delightful lovely
+outstanding terrific perfect beautiful charming moving gripping hilarious stunning marvelous
+enjoyable fun clever impressive solid fabulous magnificent splendid remarkable sharp exciting
+heartwarming powerful refreshing smart sweet tasty delicious sturdy reliable comfortable""".split()
+
+NEGATIVE = """terrible awful horrible dreadful boring dull bad poor disappointing mediocre weak
+tedious clumsy painful ugly broken flimsy useless worthless annoying bland stale messy
+pointless sloppy lifeless cheap irritating forgettable unwatchable overpriced defective
+lousy atrocious miserable tiresome sour disgusting unbearable shoddy""".split()
+
+NEUTRAL_SENTENCES = [
+    "It was okay, nothing special.", "It is fine, neither good nor bad.",
+    "An average {thing}, about what I expected.", "The {thing} is acceptable but unremarkable.",
+    "Some parts worked and some did not.", "It was alright, I have no strong feelings.",
+    "A middling {thing} with ups and downs.", "It does the job, nothing more.",
+]
+
+POS_PHRASES = [
+    "I loved it", "I would happily recommend it", "worth every penny", "a must see",
+    "I will buy it again", "I enjoyed every minute", "highly recommended", "five stars",
+    "it exceeded my expectations", "an absolute joy", "I can't wait to see it again",
+    "best purchase this year", "a triumph", "my family loved it",
+]
+NEG_PHRASES = [
+    "I hated it", "avoid it", "a waste of money", "a waste of time", "I want a refund",
+    "I regret buying it", "one star", "it fell apart after a week", "I walked out",
+    "never again", "a total letdown", "I would not recommend it", "it broke on day one",
+    "the worst I have seen",
+]
+
+THINGS = """movie film book album show product phone blender jacket game beer coffee restaurant
+hotel novel series play concert toaster lamp chair sandwich burger pizza laptop camera headphones
+shoes backpack sequel documentary cartoon""".split()
+
+# Nouns for "does the text mention X" and for filler sentences.
+NOUNS = """dog cat horse bird fish cow pig sheep goat rabbit mouse lion tiger bear wolf fox
+elephant monkey snake frog duck chicken owl eagle shark whale dolphin spider bee ant
+car bus train bicycle plane boat truck motorcycle ship rocket taxi tractor
+apple banana orange grape lemon cherry peach pear strawberry tomato potato carrot onion
+bread cheese butter milk egg rice soup cake cookie chocolate pie salad pasta
+house garden kitchen bedroom school office hospital library museum church bridge castle
+park beach river mountain lake forest island desert ocean village city farm
+doctor teacher nurse lawyer farmer chef pilot soldier king queen prince princess baby
+guitar piano violin drum trumpet song dance painting photo poem letter newspaper
+computer phone camera television radio clock watch key door window table chair bed
+sword gun knife hammer rope ladder umbrella hat shirt dress coat boot glove scarf ring
+rain snow storm wind sun moon star cloud fire ice money gold diamond treasure map
+ghost robot alien zombie dragon wizard witch monster vampire pirate ninja cowboy detective""".split()
+
+FILLER = [
+    "The {a} sat next to the {b}.", "We saw a {a} near the {b}.", "My friend talked about the {a} all day.",
+    "There was a {a} in the story, and later a {b}.", "The {a} was bigger than the {b}.",
+    "Nobody expected the {a} to show up.", "She bought a {a} and a {b} yesterday.",
+    "The scene with the {a} was the highlight.", "It opens with a {a} and ends with a {b}.",
+    "He kept the {a} in a box.", "A {a} appears halfway through.", "I forgot the {a} at home.",
+    "The {a} and the {b} became friends.", "Every morning the {a} waits by the {b}.",
+]
+
+CATEGORIES = {
+    "kitchen": """frying pan|saucepan|chef knife|cutting board|blender|toaster|kettle|coffee maker|
+mixing bowl|spatula|whisk|measuring cups|can opener|cookware set|dish rack|rolling pin|colander|
+stand mixer|food processor|baking sheet|oven mitts|ladle|peeler|cast iron skillet|rice cooker|
+wok|teapot|dinner plates|wine glasses|cheese grater|knife block|microwave|slow cooker|
+salad spinner|pepper grinder|tongs|mug set|lunch box|ice cube tray|pizza cutter""",
+    "garden": """garden hose|lawn mower|rake|shovel|pruning shears|flower pot|watering can|
+seed starter kit|leaf blower|wheelbarrow|garden gloves|hedge trimmer|bird feeder|sprinkler|
+compost bin|trowel|plant food|patio umbrella|weed killer|planter box|garden gnome|fence panel|
+raised bed|tomato cage|hose reel""",
+    "electronics": """laptop|smartphone|headphones|bluetooth speaker|usb cable|phone charger|
+tablet|smart watch|wireless mouse|keyboard|monitor|webcam|hard drive|memory card|router|
+television|game console|earbuds|power bank|digital camera|microphone|printer|hdmi cable|
+e-reader|drone|projector|sound bar|graphics card""",
+    "clothing": """t-shirt|jeans|winter jacket|dress|sweater|socks|hoodie|scarf|baseball cap|
+leather belt|running shorts|raincoat|pajamas|wool hat|blouse|skirt|suit jacket|tank top|
+leggings|denim jacket|swim trunks|cardigan|polo shirt|gloves|overalls""",
+    "toys": """teddy bear|building blocks|toy car|jigsaw puzzle|doll house|action figure|
+board game|yo-yo|kite|toy train|plush unicorn|water gun|stuffed animal|play dough|toy robot|
+marbles|rubber duck|puppet|spinning top|toy drum|dollhouse furniture|race car set|
+magic kit|rocking horse|bubble wand""",
+    "sports": """tennis racket|basketball|soccer ball|yoga mat|dumbbells|running shoes|
+golf clubs|baseball glove|bicycle helmet|swim goggles|jump rope|hockey stick|boxing gloves|
+skateboard|ski poles|climbing rope|resistance bands|volleyball|ping pong paddle|fishing rod|
+exercise bike|football|kettlebell|surfboard|shin guards""",
+    "beauty": """lipstick|shampoo|face cream|nail polish|perfume|hair dryer|mascara|
+conditioner|sunscreen|makeup brush|body lotion|eyeliner|hair straightener|face mask|
+lip balm|cologne|curling iron|foundation|hand cream|bath bombs|razor|toothbrush|
+hair gel|deodorant|eye shadow""",
+    "office": """stapler|printer paper|ballpoint pens|notebook|desk lamp|file folders|
+sticky notes|paper clips|desk organizer|highlighters|calculator|envelopes|whiteboard|
+office chair|binder|tape dispenser|scissors|label maker|mouse pad|desk calendar|pencil sharpener|
+letter tray|rubber bands|push pins|clipboard""",
+}
+CATEGORY_WORDS = {c: [w.strip() for w in v.replace("\n", "").split("|")] for c, v in CATEGORIES.items()}
+
+# Synonyms a user may write for a category ("Is the product a kitchen item?").
+CATEGORY_NAMES = {
+    "kitchen": ["kitchen item", "kitchen product", "kitchen tool", "cooking item", "kitchenware item"],
+    "garden": ["garden item", "gardening product", "garden tool", "outdoor garden item"],
+    "electronics": ["electronic device", "piece of electronics", "gadget", "electronics item"],
+    "clothing": ["piece of clothing", "clothing item", "garment", "apparel item"],
+    "toys": ["toy", "toy for kids", "children's toy", "plaything"],
+    "sports": ["sports item", "piece of sports equipment", "fitness item", "sporting good"],
+    "beauty": ["beauty product", "cosmetic", "personal care product", "beauty item"],
+    "office": ["office supply", "office item", "stationery item", "office product"],
+}
+
+PRODUCT_MODIFIERS = """stainless steel|non-stick|compact|deluxe|premium|lightweight|heavy duty|
+portable|large|small|blue|black|red|green|white|wooden|plastic|ceramic|cotton|leather|
+professional|classic|modern|vintage|2-pack|set of 3|extra large|mini|foldable|waterproof""".replace(
+    "\n", "").split("|")
+
+BRANDS = """Acme Zenith Orbit Nova Pioneer Summit Apex Vertex Harbor Maple Cedar Falcon Atlas
+Lumen Kestrel Willow Granite Comet Echo Polar Sterling Juniper""".split()
+
+TOPICS = {
+    "sports": """team match goal coach season player league score championship stadium referee
+tournament win defeat pitch striker goalkeeper""".split(),
+    "politics": """election senator vote parliament president government policy campaign law
+minister congress debate party ballot mayor reform""".split(),
+    "technology": """software computer app internet startup chip robot algorithm smartphone
+data cloud code programmer device server update""".split(),
+    "food": """recipe restaurant chef dinner flavor dish bake kitchen soup spicy sauce
+menu dessert meal ingredients lunch""".split(),
+    "music": """album band concert song singer guitar melody lyrics tour drummer chorus
+orchestra record playlist rhythm stage""".split(),
+    "travel": """flight hotel trip passport beach tourist airport journey luggage vacation
+island cruise destination map tour visa""".split(),
+    "health": """doctor hospital medicine patient exercise diet vaccine symptoms nurse
+therapy sleep clinic illness treatment fitness vitamins""".split(),
+    "science": """experiment laboratory physics chemistry scientist research theory molecule
+telescope biology discovery planet atom study evidence""".split(),
+    "business": """company market profit shares investor revenue stock bank merger
+economy sales customer price deal quarter budget""".split(),
+    "weather": """rain forecast storm sunny temperature snow wind cloudy humidity thunder
+frost heatwave drizzle flood degrees fog""".split(),
+}
+TOPIC_TEMPLATES = [
+    "The {a} and the {b} made headlines this week.", "Yesterday's {a} was all about the {b}.",
+    "Everyone is talking about the {a} after the {b}.", "A new {a} changed how we think about the {b}.",
+    "Local news: the {a} surprised people, and the {b} followed.", "Experts say the {a} matters more than the {b}.",
+    "Our report covers the {a}, the {b} and the {c}.", "Before the {a}, nobody cared about the {b}.",
+]
+
+FIRST_NAMES = """Alice Bob Carol David Emma Frank Grace Henry Isabel Jack Karen Leo Maria Nathan
+Olivia Peter Quinn Rachel Samuel Tara Umar Victor Wendy Xavier Yusuf Zoe Amir Bianca Carlos Diana
+Elena Felix Gina Hugo Ines Jonas Kenji Lena Marco Nina Oscar Priya Rosa Stefan Tomas Ursula Vera
+Walter Yara Ahmed Beatriz Chen Dmitri Fatima Giorgio Hana Igor Julia Kofi Lucia Mateo Noor Pablo
+Sofia Theo Ana Ben Clara Daniel Eva George Hannah Ivan Jasmine Kevin Laura Mike Nadia Omar Paula
+Ravi Sara Tim Vivian William""".split()
+LAST_NAMES = """Smith Jones Garcia Chen Patel Kim Nguyen Müller Rossi Silva Novak Khan Brown
+Lopez Wilson Tanaka Ivanova Dubois Larsen Cohen Okafor Costa Martin Walker Hughes Moreau Becker
+Fischer Romano Sato Reyes Haddad Berg Lindqvist Mendes Park Singh Weber Ortiz Murphy Quinn""".split()
+
+CITIES = """Paris London Tokyo Berlin Madrid Rome Lisbon Vienna Prague Dublin Oslo Boston Chicago
+Toronto Sydney Cairo Mumbai Seoul Lima Nairobi Athens Warsaw Zurich Denver Austin Seattle Miami
+Istanbul Bangkok Manila Havana Dakar Helsinki Geneva Milan Porto Kyoto Osaka Delhi Quito""".split()
+
+COLORS = "red blue green yellow black white orange purple pink brown gray silver gold beige".split()
+
+GENRES = """Comedy Drama Horror Action Romance Thriller Documentary Animation Western Musical
+Fantasy Mystery Adventure Crime""".split()

@@ -1,0 +1,396 @@
+"""Synthetic instruction examples shaped exactly like the prompts the SQL functions build.
+
+Why: the built-in model must answer ``LLM_FILTER``, ``LLM_CLASSIFY`` and ``LLM`` prompts, so
+every example is rendered by ``executor.llm_call.LLMCall.render``, the very code the runtime uses
+(instruction line, ``name: value`` lines, then the yes/no or label suffix). Each generator
+states one task in many ways; ``Pools`` decides which words and real rows a split may use, so
+held-out examples use texts (and, for the copy tasks, whole words) that training never saw.
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+
+from executor.llm_call import LLMCall
+
+from . import lexicon as lx
+
+
+@dataclass(frozen=True)
+class Example:
+    family: str            # "filter", "classify" or "extract": the accuracy report's rows
+    task: str              # the generator's name, for per-task figures
+    prompt: str            # exactly what LLMCall.render gives
+    answer: str            # the label text, "yes"/"no", or the span to copy
+    choices: tuple[str, ...] | None = None
+
+
+@dataclass
+class Pools:
+    """The words and real rows one split may draw from."""
+    nouns: list[str]
+    first_names: list[str]
+    last_names: list[str]
+    cities: list[str]
+    movie_reviews: list[tuple[str, bool]] = field(default_factory=list)   # (text, positive)
+    product_reviews: list[tuple[str, bool]] = field(default_factory=list)
+    movie_rows: list[dict] = field(default_factory=list)
+    beer_rows: list[dict] = field(default_factory=list)
+    product_rows: list[dict] = field(default_factory=list)
+
+
+def _make(family: str, task: str, kind: str, instruction: str, fields: list[tuple[str, str]],
+          answer: str, labels: tuple[str, ...] = ()) -> Example:
+    call = LLMCall(kind, "", instruction, tuple(n for n, _ in fields), labels)
+    prompt = call.render([v for _, v in fields])
+    return Example(family, task, prompt, answer, tuple(call.choices) if call.choices else None)
+
+
+def _filter(task, instruction, fields, yes: bool) -> Example:
+    return _make("filter", task, "filter", instruction, fields, "yes" if yes else "no")
+
+
+def _classify(task, instruction, fields, answer, labels) -> Example:
+    return _make("classify", task, "classify", instruction, fields, answer, tuple(labels))
+
+
+def _extract(task, instruction, fields, answer) -> Example:
+    return _make("extract", task, "llm", instruction, fields, answer)
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
+
+
+def _cap(s: str) -> str:
+    return s[0].upper() + s[1:]
+
+
+# ---- texts ---------------------------------------------------------------------------------
+def review_text(rng: random.Random, positive: bool | None, thing: str, nouns: list[str]) -> str:
+    """A clear-cut review: ``positive=None`` gives a neutral one."""
+    if positive is None:
+        parts = [rng.choice(lx.NEUTRAL_SENTENCES).format(thing=thing)]
+    else:
+        adjs = lx.POSITIVE if positive else lx.NEGATIVE
+        phrases = lx.POS_PHRASES if positive else lx.NEG_PHRASES
+        a, b = rng.sample(adjs, 2)
+        forms = [f"The {thing} was {a}.", f"What {_article(a)} {a} {thing}!", f"{_cap(a)} {thing}.",
+                 f"This {thing} is {a} and {b}.", f"Honestly {a}.", f"A {a}, {b} {thing}.",
+                 f"{_cap(a)} from start to finish.", f"It was {a}, really {b}.",
+                 f"{_cap(rng.choice(phrases))}.", f"The {thing} is {a}; {rng.choice(phrases)}.",
+                 f"I found it {a}.", f"Simply {a}. {_cap(rng.choice(phrases))}."]
+        parts = rng.sample(forms, rng.choice([1, 2, 2, 3]))
+    if rng.random() < 0.4:
+        n1, n2 = rng.sample(nouns, 2)
+        parts.insert(rng.randrange(len(parts) + 1), rng.choice(lx.FILLER).format(a=n1, b=n2))
+    return " ".join(parts)
+
+
+def filler_text(rng: random.Random, nouns: list[str], k: int) -> tuple[str, set[str]]:
+    """1-3 plain sentences, and the nouns they mention."""
+    used: set[str] = set()
+    out = []
+    for _ in range(k):
+        a, b = rng.sample(nouns, 2)
+        s = rng.choice(lx.FILLER)
+        used |= {a} | ({b} if "{b}" in s else set())
+        out.append(s.format(a=a, b=b))
+    return " ".join(out), used
+
+
+def product_name(rng: random.Random, category: str) -> str:
+    item = rng.choice(lx.CATEGORY_WORDS[category])
+    parts = [item]
+    if rng.random() < 0.6:
+        parts.insert(0, rng.choice(lx.PRODUCT_MODIFIERS))
+    if rng.random() < 0.5:
+        parts.insert(0, rng.choice(lx.BRANDS))
+    name = " ".join(parts)
+    return _cap(name) if rng.random() < 0.5 else name.title()
+
+
+def _mentions(text: str, noun: str) -> bool:
+    return re.search(rf"\b{re.escape(noun)}(s|es)?\b", text, re.IGNORECASE) is not None
+
+
+# ---- LLM_FILTER ----------------------------------------------------------------------------
+REVIEW_FIELDS = ["review", "text", "comment", "feedback", "body", "review_text", "content", "reviewcontent"]
+POS_QUESTIONS = ["Is the review positive?", "Is this review positive?", "Is the sentiment positive?",
+                 "Did the reviewer like the {thing}?", "Is the customer happy?", "Does the critic recommend it?",
+                 "Is this a good review?", "Is the text positive?", "Did they enjoy it?", "Is the feedback positive?",
+                 "Does the reviewer recommend the {thing}?", "Is the opinion favorable?", "Is it a positive review?"]
+NEG_QUESTIONS = ["Is the review negative?", "Is this review negative?", "Is the customer unhappy?",
+                 "Did the reviewer dislike the {thing}?", "Is this a bad review?", "Is the sentiment negative?",
+                 "Is the customer complaining?", "Is the text negative?", "Is the feedback negative?",
+                 "Is it a negative review?", "Did they hate it?"]
+
+
+def sentiment_question(rng, thing, positive: bool) -> tuple[str, bool]:
+    """Mostly positive-asking: with both kinds equally common the answer is the XOR of two
+    features, which gives a model trained from scratch no first-order gradient to start from."""
+    ask_pos = rng.random() < 0.75
+    q = rng.choice(POS_QUESTIONS if ask_pos else NEG_QUESTIONS).format(thing=thing)
+    return q, positive == ask_pos
+
+
+def f_sentiment(rng: random.Random, p: Pools) -> Example:
+    thing, positive = rng.choice(lx.THINGS), rng.random() < 0.5
+    q, yes = sentiment_question(rng, thing, positive)
+    fields = [(rng.choice(REVIEW_FIELDS), review_text(rng, positive, thing, p.nouns))]
+    if rng.random() < 0.3:
+        fields.insert(rng.randrange(2), (rng.choice(["title", "product", "movie", "name"]), _cap(thing)))
+    return _filter("sentiment", q, fields, yes)
+
+
+def f_real_sentiment(rng: random.Random, p: Pools) -> Example:
+    movie = rng.random() < 0.7 or not p.product_reviews
+    text, positive = rng.choice(p.movie_reviews if movie else p.product_reviews)
+    thing = "movie" if movie else "product"
+    q, yes = sentiment_question(rng, thing, positive)
+    return _filter("real_sentiment", q, [(rng.choice(REVIEW_FIELDS), text)], yes)
+
+
+MENTION_QUESTIONS = ["Does the text mention {a} {n}?", "Is there {a} {n} in the text?", "Does the review mention {a} {n}?",
+                     "Is {a} {n} mentioned?", "Does the story include {a} {n}?", "Does it mention {n}s?",
+                     "Does the text talk about {a} {n}?", "Is the text about {a} {n}?", "Does the description mention the {n}?",
+                     "Is there any {n} in it?", "Does {a} {n} appear?", "Mentions {a} {n}?"]
+TEXT_FIELDS = ["text", "description", "review", "story", "comment", "sentence", "body", "summary", "note"]
+
+
+def f_mention(rng: random.Random, p: Pools) -> Example:
+    real = (p.movie_rows or p.product_rows) and rng.random() < 0.3
+    if real:
+        row = rng.choice(p.movie_rows + p.product_rows)
+        text = (row.get("movieinfo") or row.get("text") or "")[:300]
+        present = [n for n in lx.NOUNS if _mentions(text, n)]
+        yes = bool(present) and rng.random() < 0.5
+        noun = rng.choice(present) if yes else rng.choice([n for n in p.nouns if n not in present])
+    else:
+        text, used = filler_text(rng, p.nouns, rng.choice([1, 2, 2, 3]))
+        yes = rng.random() < 0.5
+        noun = rng.choice(sorted(used)) if yes else rng.choice([n for n in p.nouns if n not in used])
+    q = rng.choice(MENTION_QUESTIONS).format(a=_article(noun), n=noun)
+    return _filter("mention", q, [(rng.choice(TEXT_FIELDS), text)], _mentions(text, noun))
+
+
+PRODUCT_FIELDS = ["product", "product_title", "item", "name", "title", "product_name"]
+CATEGORY_QUESTIONS = ["Is the product {a} {c}?", "Is this {a} {c}?", "Is it {a} {c}?", "Is the item {a} {c}?",
+                      "Does the product belong in the {k} category?", "Is this product for the {k} department?",
+                      "Would you find this in the {k} aisle?", "Is the product {a} {c} or not?"]
+
+
+def f_category(rng: random.Random, p: Pools) -> Example:
+    cat = rng.choice(list(lx.CATEGORY_WORDS))
+    asked = cat if rng.random() < 0.5 else rng.choice([c for c in lx.CATEGORY_WORDS if c != cat])
+    name = rng.choice(lx.CATEGORY_NAMES[asked])
+    q = rng.choice(CATEGORY_QUESTIONS).format(a=_article(name), c=name, k=asked)
+    fields = [(rng.choice(PRODUCT_FIELDS), product_name(rng, cat))]
+    if rng.random() < 0.25:
+        fields.append(("price", f"{rng.randint(3, 300)}.{rng.choice(['00', '99', '49'])}"))
+    return _filter("category", q, fields, cat == asked)
+
+
+def f_fact(rng: random.Random, p: Pools) -> Example:
+    """A fact stated in the fields: a value equals, contains, or passes a threshold."""
+    kind = rng.randrange(5)
+    if kind == 0:
+        value, asked = rng.choice(lx.COLORS), rng.choice(lx.COLORS)
+        asked = value if rng.random() < 0.5 else asked
+        thing = rng.choice(lx.THINGS)
+        q = rng.choice(["Is the color {x}?", "Is the {t} {x}?", "Is it {x}?"]).format(x=asked, t=thing)
+        return _filter("fact", q, [("item", thing), ("color", value)], value == asked)
+    if kind == 1:
+        value = rng.choice(p.cities)
+        asked = value if rng.random() < 0.5 else rng.choice(p.cities)
+        person = rng.choice(p.first_names)
+        text = rng.choice(["{p} lives in {c}.", "{p} moved to {c} last year.", "{p} was born in {c}.",
+                           "The office of {p} is in {c}."]).format(p=person, c=value)
+        q = rng.choice(["Is the city {x}?", "Does {p} live in {x}?", "Is {x} mentioned?",
+                        "Is the place {x}?"]).format(x=asked, p=person)
+        fields = [(rng.choice(["text", "bio", "note"]), text)] if rng.random() < 0.5 else [
+            ("name", person), ("city", value)]
+        return _filter("fact", q, fields, value == asked)
+    if kind == 2:
+        genres = rng.sample(lx.GENRES, rng.choice([1, 2, 3]))
+        asked = rng.choice(genres) if rng.random() < 0.5 else rng.choice(lx.GENRES)
+        q = rng.choice(["Is the movie {a} {g}?", "Is it {a} {g}?", "Is the genre {g}?",
+                        "Is this {a} {g} film?"]).format(a=_article(asked.lower()), g=asked.lower())
+        fields = [("title", rng.choice(["The", "A", "Last", "Night", "Blue"]) + " " + _cap(rng.choice(p.nouns))),
+                  (rng.choice(["genre", "genres"]), ", ".join(genres))]
+        return _filter("fact", q, fields, asked in genres)
+    if kind == 3:
+        top = rng.choice([5, 10])
+        value, t = rng.randint(1, top), rng.randint(1, top)
+        op = rng.randrange(4)
+        q = ["Is the rating above {t}?", "Is the rating at least {t}?", "Is the rating below {t}?",
+             "Is the score {t} or more?"][op].format(t=t)
+        yes = [value > t, value >= t, value < t, value >= t][op]
+        fields = [("name", rng.choice(lx.THINGS)), (rng.choice(["rating", "score", "stars"]), str(value))]
+        if top == 10 or rng.random() < 0.3:
+            fields[1] = (fields[1][0], f"{value}/{top}")
+        return _filter("fact", q, fields, yes)
+    flag = rng.random() < 0.5
+    name, q = rng.choice([("verified_purchase", "Is the purchase verified?"), ("topcritic", "Is the critic a top critic?"),
+                          ("in_stock", "Is the item in stock?"), ("is_active", "Is the account active?")])
+    return _filter("fact", q, [("id", str(rng.randint(1, 9999))), (name, str(flag))], flag)
+
+
+# ---- LLM_CLASSIFY ---------------------------------------------------------------------------
+SENTIMENT_LABELS = [("positive", "negative", "neutral"), ("Positive", "Negative", "Neutral"),
+                    ("good", "bad", None), ("happy", "unhappy", None), ("like", "dislike", None),
+                    ("pos", "neg", "neu"), ("praise", "complaint", None)]
+SENTIMENT_INSTRUCTIONS = ["What is the sentiment?", "Classify the sentiment of the review.",
+                          "How does the reviewer feel?", "Is the review positive or negative?", "Sentiment?",
+                          "Label the tone of the text.", "What is the overall opinion?"]
+
+
+def _shuffled(rng, labels) -> list[str]:
+    labels = list(labels)
+    rng.shuffle(labels)
+    return labels
+
+
+def c_sentiment(rng: random.Random, p: Pools) -> Example:
+    pos, neg, neu = rng.choice(SENTIMENT_LABELS)
+    labels = [pos, neg] + ([neu] if neu and rng.random() < 0.5 else [])
+    answer = rng.choice(labels)
+    polarity = {pos: True, neg: False, neu: None}[answer]
+    thing = rng.choice(lx.THINGS)
+    text = review_text(rng, polarity, thing, p.nouns)
+    return _classify("sentiment", rng.choice(SENTIMENT_INSTRUCTIONS),
+                     [(rng.choice(REVIEW_FIELDS), text)], answer, _shuffled(rng, labels))
+
+
+def c_real_sentiment(rng: random.Random, p: Pools) -> Example:
+    text, positive = rng.choice(p.movie_reviews)
+    if rng.random() < 0.5:
+        labels, answer, q = ["Fresh", "Rotten"], "Fresh" if positive else "Rotten", rng.choice(
+            ["Is the review Fresh or Rotten?", "Classify the review.", "Fresh or rotten?"])
+    else:
+        labels, answer = ["positive", "negative"], "positive" if positive else "negative"
+        q = rng.choice(SENTIMENT_INSTRUCTIONS)
+    return _classify("real_sentiment", q, [(rng.choice(REVIEW_FIELDS), text)], answer, _shuffled(rng, labels))
+
+
+TOPIC_INSTRUCTIONS = ["What is the topic?", "Classify the topic of the article.", "Which section does this belong to?",
+                      "What is the text about?", "Pick the topic.", "Which category fits the news story?"]
+
+
+def c_topic(rng: random.Random, p: Pools) -> Example:
+    labels = rng.sample(list(lx.TOPICS), rng.randint(2, 5))
+    answer = rng.choice(labels)
+    words = rng.sample(lx.TOPICS[answer], 3)
+    text = rng.choice(lx.TOPIC_TEMPLATES).format(a=words[0], b=words[1], c=words[2])
+    if rng.random() < 0.3:
+        text += " " + rng.choice(lx.TOPIC_TEMPLATES).format(*[], a=words[2], b=rng.choice(lx.TOPICS[answer]), c=words[0])
+    shown = [lab.capitalize() for lab in labels] if rng.random() < 0.3 else labels
+    return _classify("topic", rng.choice(TOPIC_INSTRUCTIONS), [(rng.choice(["text", "headline", "article", "title", "body"]), text)],
+                     shown[labels.index(answer)], shown)
+
+
+CATEGORY_INSTRUCTIONS = ["What category is the product?", "Classify the product.", "Which department sells this?",
+                         "Pick the product category.", "What kind of product is it?", "Which aisle?"]
+
+
+def c_category(rng: random.Random, p: Pools) -> Example:
+    labels = rng.sample(list(lx.CATEGORY_WORDS), rng.randint(2, 5))
+    answer = rng.choice(labels)
+    shown = [lab.capitalize() for lab in labels] if rng.random() < 0.3 else labels
+    return _classify("category", rng.choice(CATEGORY_INSTRUCTIONS),
+                     [(rng.choice(PRODUCT_FIELDS), product_name(rng, answer))], shown[labels.index(answer)], shown)
+
+
+# ---- LLM (extraction) -----------------------------------------------------------------------
+def e_name(rng: random.Random, p: Pools) -> Example:
+    name = rng.choice(p.first_names) + (" " + rng.choice(p.last_names) if rng.random() < 0.6 else "")
+    thing = rng.choice(lx.THINGS)
+    text = rng.choice([
+        "{n} bought the {t} last week and {ph}.", "According to {n}, the {t} was {adj}.",
+        "My name is {n} and I think the {t} is {adj}.", "Review by {n}: {adj} {t}.",
+        "The {t} was given to {n} as a gift.", "{n} said the {t} was {adj}.",
+        "Yesterday {n} called about the {t}.", "I met {n} at the {noun}.",
+    ]).format(n=name, t=thing, ph=rng.choice(lx.POS_PHRASES + lx.NEG_PHRASES),
+              adj=rng.choice(lx.POSITIVE + lx.NEGATIVE), noun=rng.choice(p.nouns))
+    q = rng.choice(["What is the name of the person?", "Who wrote this?", "Extract the person's name.",
+                    "Who is mentioned?", "Name the person.", "Which person is mentioned in the text?",
+                    "Return the name."])
+    return _extract("name", q, [(rng.choice(TEXT_FIELDS), text)], name)
+
+
+def e_number(rng: random.Random, p: Pools) -> Example:
+    n = str(rng.randint(1, 999)) if rng.random() < 0.8 else f"{rng.randint(1, 99)}.{rng.randint(10, 99)}"
+    thing = rng.choice(lx.THINGS)
+    text, q = rng.choice([
+        ("The {t} costs {n} dollars.", ["What is the price?", "How much does it cost?", "Extract the price."]),
+        ("I waited {n} minutes for the {t}.", ["How many minutes?", "How long was the wait in minutes?"]),
+        ("The {t} has {n} pages and a {noun} on the cover.", ["How many pages?", "Extract the page count."]),
+        ("We sold {n} units of the {t}.", ["How many units were sold?", "What is the number?"]),
+        ("Order #{n}: one {t}.", ["What is the order number?", "Extract the order number."]),
+        ("The {noun} weighs {n} kg.", ["What is the weight?", "How heavy is it in kg?"]),
+    ])
+    text = text.format(t=thing, n=n, noun=rng.choice(p.nouns))
+    if rng.random() < 0.3:
+        text += " " + filler_text(rng, p.nouns, 1)[0]
+    return _extract("number", rng.choice(q + ["Extract the number.", "What number is mentioned?"]),
+                    [(rng.choice(TEXT_FIELDS), text)], n)
+
+
+def e_word(rng: random.Random, p: Pools) -> Example:
+    if rng.random() < 0.5:
+        color, thing = rng.choice(lx.COLORS), rng.choice(lx.THINGS + p.nouns)
+        text = rng.choice(["The {t} is {c}.", "I painted the {t} {c}.", "She wore a {c} {t}.",
+                           "A {c} {t} stood by the door."]).format(t=thing, c=color)
+        q = rng.choice([f"What color is the {thing}?", "What color is mentioned?", "Extract the color."])
+        return _extract("word", q, [(rng.choice(TEXT_FIELDS), text)], color)
+    city = rng.choice(p.cities)
+    text = rng.choice(["We flew to {c} for the weekend.", "The conference takes place in {c}.",
+                       "{p} grew up in {c}.", "Our hotel in {c} was {adj}."]).format(
+        c=city, p=rng.choice(p.first_names), adj=rng.choice(lx.POSITIVE + lx.NEGATIVE))
+    q = rng.choice(["Which city is mentioned?", "Extract the city.", "Where did it happen?", "What is the city?"])
+    return _extract("word", q, [(rng.choice(TEXT_FIELDS), text)], city)
+
+
+def e_field(rng: random.Random, p: Pools) -> Example:
+    """Copy one field's value among several: the answer depends on the field's name."""
+    real = []
+    if p.beer_rows:
+        r = rng.choice(p.beer_rows)
+        real.append(([("name", r["beer/name"]), ("style", r["beer/style"]), ("overall", r["review/overall"])],
+                     {"name": ["What is the beer's name?", "Return the name."], "style": ["What style is the beer?", "Extract the style."],
+                      "overall": ["What is the overall rating?", "Return the overall score."]}))
+    if p.movie_rows:
+        r = rng.choice(p.movie_rows)
+        real.append(([("movietitle", r["movietitle"]), ("productioncompany", r["productioncompany"])],
+                     {"movietitle": ["What is the movie title?", "Return the title."],
+                      "productioncompany": ["Who produced the movie?", "What is the production company?"]}))
+    if real and rng.random() < 0.4:
+        fields, questions = rng.choice(real)
+    else:
+        person = rng.choice(p.first_names) + " " + rng.choice(p.last_names)
+        fields = [("title", "The " + _cap(rng.choice(p.nouns)) + " of " + rng.choice(p.cities)),
+                  ("author", person), ("year", str(rng.randint(1900, 2025))), ("city", rng.choice(p.cities))]
+        fields = rng.sample(fields, rng.randint(2, 4))
+        questions = {"title": ["What is the title?", "Return the title."], "author": ["Who is the author?", "Who wrote it?"],
+                     "year": ["What year?", "When was it published?"], "city": ["Which city?", "Where was it published?"]}
+    name, value = rng.choice(fields)
+    return _extract("field", rng.choice(questions[name]), fields, value)
+
+
+GENERATORS = {
+    "filter": [(f_sentiment, 3), (f_real_sentiment, 2), (f_mention, 3), (f_category, 3), (f_fact, 2)],
+    "classify": [(c_sentiment, 3), (c_real_sentiment, 1), (c_topic, 2), (c_category, 3)],
+    "extract": [(e_name, 2), (e_number, 2), (e_word, 2), (e_field, 2)],
+}
+FAMILY_WEIGHTS = {"filter": 0.42, "classify": 0.33, "extract": 0.25}
+
+
+def sample(rng: random.Random, pools: Pools, family: str | None = None) -> Example:
+    """One example; generators that need real rows are skipped when the pools have none."""
+    if family is None:
+        family = rng.choices(list(FAMILY_WEIGHTS), weights=list(FAMILY_WEIGHTS.values()))[0]
+    gens = [(g, w) for g, w in GENERATORS[family]
+            if "real" not in g.__name__ or pools.movie_reviews]
+    gen = rng.choices([g for g, _ in gens], weights=[w for _, w in gens])[0]
+    return gen(rng, pools)

@@ -1,0 +1,200 @@
+"""Train the built-in model: ``python -m infersql.builtin_model.train --data /work/shared/data``.
+
+Why this shape: a Llama (transformers' own class) small enough to train in under 30 minutes on
+two CPU cores and to load in well under a second, trained with plain torch on the synthetic
+instruction set of ``tasks.py``. The loss covers only the answer tokens (the label, or the span
+and its EOS), so every step teaches what the SQL functions ask for. The run is reproducible:
+one seed fixes the examples, the tokenizer, the initial weights and the batch order.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import random
+import shutil
+import time
+from pathlib import Path
+
+from . import MODEL_DIR, data, tasks
+from .evaluate import TRAINING_ARGS
+from .tokenizer import train_tokenizer
+
+log = logging.getLogger("infersql.builtin_model.train")
+
+DIMS = dict(hidden_size=256, intermediate_size=512, num_hidden_layers=4, num_attention_heads=8,
+            num_key_value_heads=4, max_position_embeddings=1024)
+
+
+def encode(tokenizer, ex: tasks.Example) -> tuple[list[int], list[int]]:
+    """(prompt ids, answer ids + EOS), tokenized exactly as the engine tokenizes them: the
+    prompt through the chat template, the answer on its own (as choices are encoded)."""
+    from executor.engine.requests_prep import encode_prompt
+
+    prompt = encode_prompt(tokenizer, ex.prompt, chat=True)
+    return prompt, tokenizer.encode(ex.answer, add_special_tokens=False) + [tokenizer.eos_token_id]
+
+
+def batches(encoded, max_tokens: int, rng: random.Random, window: int = 512):
+    """Lists of example indices, each padded batch at most ``max_tokens`` long.
+
+    Examples are shuffled, then sorted by length only within windows of ``window``: batches
+    waste little padding yet still mix tasks (a batch of one task pulls the model its way)."""
+    order = list(range(len(encoded)))
+    rng.shuffle(order)
+    out = []
+    for w in range(0, len(order), window):
+        part = sorted(order[w:w + window], key=lambda i: len(encoded[i][0]) + len(encoded[i][1]))
+        cur, longest = [], 0
+        for i in part:
+            n = len(encoded[i][0]) + len(encoded[i][1])
+            if cur and max(longest, n) * (len(cur) + 1) > max_tokens:
+                out.append(cur)
+                cur, longest = [], 0
+            cur.append(i)
+            longest = max(longest, n)
+        out.append(cur)
+    rng.shuffle(out)
+    return out
+
+
+def collate(items, pad_id: int):
+    import torch
+
+    width = max(len(p) + len(a) for p, a in items)
+    ids = torch.full((len(items), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(items), width), -100, dtype=torch.long)
+    mask = torch.zeros((len(items), width), dtype=torch.long)
+    for row, (p, a) in enumerate(items):
+        seq = p + a
+        ids[row, :len(seq)] = torch.tensor(seq)
+        mask[row, :len(seq)] = 1
+        labels[row, len(p):len(seq)] = torch.tensor(a)
+    return ids, mask, labels
+
+
+def loss_fn(model, ids, mask, labels, prompt_weight: float):
+    """Cross-entropy on the answer tokens, plus ``prompt_weight`` times the plain language
+    modelling loss on the prompt tokens. The answers alone are two or three tokens per example,
+    too sparse a signal for a model trained from scratch; the prompt loss teaches it the texts
+    (and to copy what it has seen), which the answers then build on."""
+    import torch
+    import torch.nn.functional as F
+
+    hidden = model.model(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1]
+    gold = labels[:, 1:]
+    answer = gold != -100
+    loss = F.cross_entropy(model.lm_head(hidden[answer]).float(), gold[answer])
+    if prompt_weight:
+        prompt = (~answer) & (mask[:, 1:] == 1)
+        loss = loss + prompt_weight * F.cross_entropy(model.lm_head(hidden[prompt]).float(),
+                                                      ids[:, 1:][prompt])
+    return loss
+
+
+def quick_accuracy(model, items, pad_id: int) -> float:
+    """Share of examples whose every answer token is the argmax: greedy would produce it."""
+    import torch
+
+    right = 0
+    with torch.no_grad():
+        for k in range(0, len(items), 64):
+            ids, mask, labels = collate(items[k:k + 64], pad_id)
+            pred = model(input_ids=ids, attention_mask=mask).logits[:, :-1].argmax(-1)
+            gold = labels[:, 1:]
+            right += int(((pred == gold) | (gold == -100)).all(-1).sum())
+    return right / len(items)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", help="folder with movies.csv, products.csv, beer.csv (optional)")
+    ap.add_argument("--out", default=str(MODEL_DIR), help="where to write the model folder")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--examples", type=int, default=100_000)
+    ap.add_argument("--epochs", type=float, default=1.0)
+    ap.add_argument("--batch-tokens", type=int, default=512)
+    ap.add_argument("--lr", type=float, default=1.5e-3)
+    ap.add_argument("--prompt-loss", type=float, default=0.0, help="weight of the prompt LM loss")
+    ap.add_argument("--vocab", type=int, default=4096)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    wall, cpu = time.time(), time.process_time()
+    train_pool, held_pool = data.pools(args.data)
+    examples = [tasks.sample(rng, train_pool) for _ in range(args.examples)]
+    tokenizer = train_tokenizer((e.prompt + e.answer for e in examples), args.vocab)
+    encoded = [encode(tokenizer, e) for e in examples]
+    held = {fam: [encode(tokenizer, tasks.sample(rng, held_pool, fam)) for _ in range(100)]
+            for fam in tasks.FAMILY_WEIGHTS}
+    log.info("%d examples, %.1f prompt tokens on average, vocab %d", len(encoded),
+             sum(len(p) for p, _ in encoded) / len(encoded), len(tokenizer))
+
+    eos = tokenizer.eos_token_id
+    config = LlamaConfig(vocab_size=len(tokenizer), bos_token_id=eos, eos_token_id=eos, pad_token_id=eos,
+                         tie_word_embeddings=True, **DIMS)
+    model = LlamaForCausalLM(config)
+    log.info("%.2fM parameters", sum(p.numel() for p in model.parameters()) / 1e6)
+    plan = []
+    for epoch in range(math.ceil(args.epochs)):
+        plan += batches(encoded, args.batch_tokens, rng)
+    plan = plan[:int(len(plan) * args.epochs / math.ceil(args.epochs))]
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05, betas=(0.9, 0.98))
+    warmup = max(1, len(plan) // 30)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / warmup) * (
+        0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / len(plan))))))
+    model.train()
+    for step, batch in enumerate(plan):
+        ids, mask, labels = collate([encoded[i] for i in batch], eos)
+        loss = loss_fn(model, ids, mask, labels, args.prompt_loss)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        if step % 100 == 0 or step == len(plan) - 1:
+            msg = f"step {step}/{len(plan)} loss {loss.item():.4f} lr {sched.get_last_lr()[0]:.2e} " \
+                  f"{time.time() - wall:.0f}s"
+            if step % 1000 == 0 or step == len(plan) - 1:
+                model.eval()
+                msg += " held-out greedy " + " ".join(
+                    f"{fam} {quick_accuracy(model, items, eos):.2f}" for fam, items in held.items())
+                save(model, tokenizer, args)      # a usable model at every checkpoint
+                model.train()
+            log.info(msg)
+
+    save(model, tokenizer, args)
+    log.info("saved %s; wall %.0f s, CPU %.0f s", args.out, time.time() - wall, time.process_time() - cpu)
+
+
+def save(model, tokenizer, args) -> None:
+    """Write the model folder in float16 (half the bytes; the engine loads it as float32)."""
+    import copy
+
+    import torch
+
+    out = Path(args.out)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    half = copy.deepcopy(model).to(torch.float16)
+    eos = tokenizer.eos_token_id
+    half.generation_config.eos_token_id = half.generation_config.pad_token_id = eos
+    half.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    (tmp / TRAINING_ARGS).write_text(json.dumps(vars(args) | {"data": bool(args.data)}, indent=1))
+    for f in tmp.iterdir():
+        f.chmod(0o644)                    # safetensors writes 0600; the package is for everyone
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+
+
+if __name__ == "__main__":
+    main()
