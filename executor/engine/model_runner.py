@@ -34,18 +34,21 @@ def _load(config: EngineConfig, device: torch.device, dtype: torch.dtype):
     if not os.path.isdir(path):
         raise ModelLoadError(f"model folder {path!r} does not exist; pass the path of a local "
                              "Hugging Face model folder (config.json, weights, tokenizer)")
-    if not _has_tokenizer(path):
-        raise ModelLoadError(f"model folder {path!r} has no tokenizer files ({', '.join(_TOKENIZER_FILES)}); "
-                             "save the model's tokenizer there with tokenizer.save_pretrained(folder)")
     log.info("Loading model %s …", path)
     try:
         with _quiet_progress_bars():
             hf_config = AutoConfig.from_pretrained(path)
-            tokenizer = AutoTokenizer.from_pretrained(path)
             model = AutoModelForCausalLM.from_pretrained(
                 path, dtype=dtype, attn_implementation=attention.register())
     except Exception as exc:  # transformers raises many types; surface one clear error
         raise ModelLoadError(f"cannot load {path!r} as a causal language model: {exc}") from exc
+    if not _has_tokenizer(path):          # checked once the folder is known to hold a model
+        raise ModelLoadError(f"model folder {path!r} has no tokenizer files ({', '.join(_TOKENIZER_FILES)}); "
+                             "save the model's tokenizer there with tokenizer.save_pretrained(folder)")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except Exception as exc:
+        raise ModelLoadError(f"cannot load the tokenizer of {path!r}: {exc}") from exc
     return hf_config, tokenizer, model.to(device).eval()
 
 
