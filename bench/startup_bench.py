@@ -110,7 +110,7 @@ def main() -> None:
             ours = [r for r in rows if r[0] == name][0][1]
             old = statistics.median(timed([py, "-m", "infersql.cli", "-m", model, "-c", sql],
                                           old_env, args.baseline) for _ in range(args.repeat))
-            rows.append((name, ours, f"baseline checkout", old))
+            rows.append((name, ours, "baseline checkout", old))
     print(f"machine: {machine()}, python {platform.python_version()}")
     print(f"model {model}; median of {args.repeat} runs")
     print(f"{'infersql':<16}{'seconds':>9}  {'peer':<26}{'seconds':>9}{'ratio':>8}")
