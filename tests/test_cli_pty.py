@@ -74,6 +74,12 @@ def test_history_dot_command_progress_and_ctrl_c(shell):
     child.expect(r"\b42\b")
     child.expect_exact(PROMPT)
 
+    child.sendline("SELECT repeat('x', 500) AS wide, 'a' || chr(13) || 'b' AS cr;")
+    child.expect_exact(PROMPT)
+    table = child.before.split("\r\n")[1:]                # the lines after the echoed input
+    assert any("…" in line for line in table) and "a\\rb" in child.before
+    assert max(len(line) for line in table) <= 200          # the terminal is 200 columns wide
+
     child.sendline(".tables")
     child.expect(r"stories\r\n")
     assert "llm_cache" not in child.before + child.after
