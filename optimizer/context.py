@@ -29,13 +29,17 @@ class PlanningContext:
     def binds(self, sql: str) -> bool:
         """Whether DuckDB can plan ``sql`` on its own (a correlated subquery's driver cannot)."""
         try:
-            self.con.execute("EXPLAIN " + sql)
+            self.rows("EXPLAIN " + sql)
             return True
         except duckdb.Error:
             return False
 
     def rows(self, sql: str) -> list[tuple]:
-        return self.con.execute(sql).fetchall()
+        """All rows of ``sql``, with its result closed: DuckDB refuses other work on the
+        connection (registering or removing a UDF too) while a result is unfinished."""
+        rows = self.con.execute(sql).fetchall()
+        self.con.abort()
+        return rows
 
     def tokenize(self, call: LLMCall, prompts: list[str]) -> list[list[int]]:
         """Token ids exactly as the engine computes them (through the chat template); each
@@ -58,8 +62,9 @@ class PlanningContext:
         config = self.runtime.models.engine_config(call.model)
         key = (config.model, config.device, config.dtype, config.block_size)
         if key not in self.cost_models:
-            self.cost_models[key] = load_cost_model(self.con, config.model, config.device,
-                                                    config.dtype, config.block_size)
+            with self.con.cursor() as own:     # its reads must not hold the statement's connection
+                self.cost_models[key] = load_cost_model(own, config.model, config.device,
+                                                        config.dtype, config.block_size)
         return self.cost_models[key]
 
     def model_key(self, call: LLMCall) -> str:
