@@ -59,6 +59,11 @@ def _quiet_logging(progress: ProgressBar) -> None:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["calibrate"]:          # infersql calibrate [--model M] [--device D] ...
+        from .calibrate import main as calibrate
+
+        return calibrate(argv[1:])
     args = _parse(argv)
     progress = ProgressBar(False if args.no_progress else None)
     _quiet_logging(progress)

@@ -32,3 +32,14 @@ def test_calibrate_names_a_missing_model(tmp_path, capsys):
 
     with pytest.raises(SystemExit, match="neither a model folder"):
         main(["--model", str(tmp_path / "nope")])
+
+
+def test_the_infersql_command_dispatches_calibrate(capsys):
+    import pytest
+
+    from infersql.cli import main as cli
+
+    with pytest.raises(SystemExit) as done:
+        cli(["calibrate", "--help"])
+    assert done.value.code == 0
+    assert "infersql calibrate" in capsys.readouterr().out
