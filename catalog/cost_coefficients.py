@@ -43,17 +43,19 @@ class CostCoefficients:
             [model_key(model_path), device, dtype, json.dumps(model), model.get("mape"), iterations])
 
     def _exists(self) -> bool:
+        # fetchall, not fetchone: DuckDB 2.0 keeps a result open until a fetch returns no
+        # rows, and the caller's connection must be free for its next statement.
         return bool(self._con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-            "AND table_name = 'cost_coefficients'", [SCHEMA]).fetchone()[0])
+            "AND table_name = 'cost_coefficients'", [SCHEMA]).fetchall()[0][0])
 
     def get(self, model_path: str, device: str, dtype: str) -> dict | None:
         if not self._exists():
             return None
         row = self._con.execute(
             f"SELECT coefficients FROM {self._table} WHERE model = ? AND device = ? AND dtype = ?",
-            [model_key(model_path), device, dtype]).fetchone()
-        return json.loads(row[0]) if row else None
+            [model_key(model_path), device, dtype]).fetchall()
+        return json.loads(row[0][0]) if row else None
 
     def all(self) -> list[tuple]:
         if not self._exists():
