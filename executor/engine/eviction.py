@@ -98,6 +98,9 @@ class LFUEviction(EvictionPolicy):
         entry = (self._hits.get(block_id, 0), next(self._clock), block_id)
         self._entry[block_id] = entry
         heapq.heappush(self._heap, entry)
+        if len(self._heap) > 4 * len(self._entry) + 1024:   # drop stale entries now and then
+            self._heap = list(self._entry.values())
+            heapq.heapify(self._heap)
 
     def remove(self, block_id: int) -> None:
         if self._entry.pop(block_id, None) is not None:

@@ -36,7 +36,8 @@ class PlanEviction(EvictionPolicy):
     def __init__(self) -> None:
         self._uses: dict[int, list[int]] = {}       # key -> sorted positions of its readers
         self._reg: dict[object, tuple[int, list[int]]] = {}   # reader -> (position, keys)
-        self._version: dict[int, int] = {}          # evictable block -> live heap entry
+        self._version: dict[int, int] = {}          # evictable block -> live entry's version
+        self._live: dict[int, tuple] = {}           # evictable block -> its live heap entry
         self._heap: list[tuple[int, int, int, int, int]] = []
         self._clock = itertools.count()
 
@@ -102,19 +103,26 @@ class PlanEviction(EvictionPolicy):
     def _push(self, bid: int) -> None:
         version = next(self._clock)
         self._version[bid] = version
-        heapq.heappush(self._heap, (-self.next_use(bid), -self.blocks.depth_of[bid], version, bid))
+        entry = (-self.next_use(bid), -self.blocks.depth_of[bid], version, bid)
+        self._live[bid] = entry
+        heapq.heappush(self._heap, entry)
+        if len(self._heap) > 4 * len(self._live) + 1024:    # drop stale entries now and then
+            self._heap = list(self._live.values())
+            heapq.heapify(self._heap)
 
     def add(self, block_id: int) -> None:
         self._push(block_id)
 
     def remove(self, block_id: int) -> None:
         self._version.pop(block_id, None)
+        self._live.pop(block_id, None)
 
     def victim(self) -> int:
         while True:
             _, _, version, bid = heapq.heappop(self._heap)
             if self._version.get(bid) == version:
                 del self._version[bid]
+                del self._live[bid]
                 return bid
 
     def __len__(self) -> int:
