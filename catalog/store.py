@@ -86,6 +86,12 @@ class Catalog:
                 self._con.execute(f"INSERT OR IGNORE INTO {SCHEMA}.{table} SELECT * FROM main.{old}")
                 self._con.execute(f"DROP TABLE main.{old}")
 
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own to the same database, for a module that keeps its own
+        catalog table (cost coefficients, selectivity feedback); the caller closes it."""
+        with self._lock:
+            return self._con.cursor()
+
     def close(self) -> None:
         with self._lock:
             self._con.close()

@@ -26,6 +26,7 @@ class ModelPool:
         self.engine_options = dict(engine_options)
         self._engines: dict[str, object] = {}
         self._tokenizers: dict[str, object] = {}
+        self._cost_models: dict[str, object] = {}
         self.lock = threading.RLock()       # one engine call at a time; tokenizers too
 
     def resolve(self, name: str | None) -> tuple[str, dict]:
@@ -64,7 +65,8 @@ class ModelPool:
         with self.lock:
             if key not in self._engines:
                 try:
-                    self._engines[key] = Engine(EngineConfig(model=path, **merged))
+                    config = EngineConfig(model=path, **merged)
+                    self._engines[key] = Engine(config, cost_model=self.cost_model(name))
                 except (EngineError, TypeError) as exc:
                     raise InferenceError(f"model {name or path!r} failed to load: {exc}") from exc
             return self._engines[key]
@@ -75,6 +77,21 @@ class ModelPool:
 
         path, merged = self.settings(name)
         return EngineConfig(model=path, **merged)
+
+    def cost_model(self, name: str | None = None):
+        """The model's cost model on its device and dtype: the one ``infersql calibrate``
+        stored in the catalog, else the default derived from its size (``.calibrated`` says
+        which). The engine's scheduler, the simulator and EXPLAIN all read this one."""
+        from executor.engine.cost_model import load_cost_model
+
+        config = self.engine_config(name)
+        key = json.dumps([config.model, config.device, config.dtype, config.block_size])
+        with self.lock:
+            if key not in self._cost_models:
+                with self.catalog.cursor() as con:
+                    self._cost_models[key] = load_cost_model(con, config.model, config.device,
+                                                             config.dtype, config.block_size)
+            return self._cost_models[key]
 
     def loaded_engine(self, name: str | None = None):
         """The call's engine if it is already loaded, else None (nothing is loaded)."""

@@ -22,7 +22,6 @@ class PlanningContext:
     may_infer: bool = True                  # False under EXPLAIN: estimate, run nothing
     sample_size: int = 16
     sampled: dict[str, StatementStats] = field(default_factory=dict)   # call text -> its cost
-    cost_models: dict = field(default_factory=dict)
     token_ids: dict = field(default_factory=dict)      # model folder -> prompt -> token ids
     profiles: dict = field(default_factory=dict)       # (node, call) -> optimizer.profile.Profile
 
@@ -55,17 +54,7 @@ class PlanningContext:
         return [known[p] for p in prompts]
 
     def cost_model(self, call: LLMCall):
-        """The cost model of the call's model on its device: calibrated if the catalog has
-        coefficients for it, else the default derived from its size (``.calibrated`` says)."""
-        from executor.engine.cost_model import load_cost_model
-
-        config = self.runtime.models.engine_config(call.model)
-        key = (config.model, config.device, config.dtype, config.block_size)
-        if key not in self.cost_models:
-            with self.con.cursor() as own:     # its reads must not hold the statement's connection
-                self.cost_models[key] = load_cost_model(own, config.model, config.device,
-                                                        config.dtype, config.block_size)
-        return self.cost_models[key]
+        return self.runtime.models.cost_model(call.model)
 
     def model_key(self, call: LLMCall) -> str:
         return self.runtime.models.cache_key(call.model)

@@ -228,3 +228,31 @@ def test_explain_counts_of_two_predicates_and_a_projection_are_exact_when_known(
         assert first["estimate"]["distinct"] - first["estimate"]["cache_hits"] == first["actual"]["llm_calls"]
         assert sum(o["actual"]["llm_calls"] for o in ops) == doc["actual_total"]["llm_calls"]
         assert doc["actual_total"]["lazy_evaluations"] == 0
+
+
+def test_a_calibrated_cost_model_reaches_the_engine_and_explain(tiny_model, tmp_path):
+    """One place for the cost model: what ``infersql calibrate`` stored is what the engine's
+    scheduler, the simulator and EXPLAIN use."""
+    import duckdb
+
+    from catalog.cost_coefficients import CostCoefficients
+    from executor.engine.cost_model import CostModel
+    from executor.engine.geometry import default_dtype
+
+    db = str(tmp_path / "c.duckdb")
+    with infersql.connect(db, model=tiny_model) as conn:
+        conn.execute(fixture_sql())
+        default = conn.runtime.models.cost_model(None)
+        assert not default.calibrated
+        plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN SELECT id FROM reviews WHERE {F}").fetchall())
+        assert "cost model: uncalibrated" in plan
+    fitted = CostModel({k: 2 * v for k, v in default.coefficients.items()}, calibrated=True,
+                       source="test")
+    with duckdb.connect(db) as con:
+        CostCoefficients(con).put(tiny_model, "cpu", default_dtype("cpu"), fitted.to_dict(), 100)
+    with infersql.connect(db, model=tiny_model) as conn:
+        assert conn.engine.cost_model.calibrated
+        assert conn.engine.cost_model.coefficients == fitted.coefficients
+        cur = conn.cursor()
+        plan = "\n".join(r[0] for r in cur.execute(f"EXPLAIN SELECT id FROM reviews WHERE {F}").fetchall())
+        assert "cost model: calibrated" in plan
