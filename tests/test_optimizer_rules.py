@@ -143,15 +143,14 @@ def test_prefix_sharing_at_a_small_kv_budget(tiny_model, written, auto, capsys):
     geom = read_geometry(tiny_model)
     block = bytes_per_block(geom, 16, "float32")
     # Each movie's prefix is ~90 tokens (6 blocks): 12 of them need ~70 blocks; hold half.
-    # The engine evicts by the request order it was given (Belady): with LRU, blocks of a
-    # prefix whose last rows are still queued can go first (1.11x the bound here).
+    # The engine evicts by the request order it was given (Belady, the SQL layer's default):
+    # with LRU, blocks of a prefix whose last rows are still queued can go first (1.11x here).
     budget = 36 * block
     call = f"LLM_FILTER('Would you watch it?', {written}" + (", field_order := 'auto')" if auto else ")")
     sql = f"SELECT id FROM r WHERE {call} ORDER BY id"
     prefilled = {}
     for optimize in (True, False) if not auto else (True,):
-        with infersql.connect(model=tiny_model, kv_cache_bytes=budget, optimize=optimize,
-                              eviction="plan") as c:
+        with infersql.connect(model=tiny_model, kv_cache_bytes=budget, optimize=optimize) as c:
             c.execute(_movies_db())
             cur = c.cursor()
             cur.execute(sql).fetchall()
