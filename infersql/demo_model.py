@@ -3,15 +3,13 @@
 Why: the machine that runs the tests (and a user's first command) has no model hub, so the
 project makes its own Hugging Face folders with ``save_pretrained``. They load through exactly
 the same code path as a real checkpoint. The weights are random: the text they produce is
-gibberish, and every caller that shows it to a user must say so.
+gibberish, so they serve tests and benchmarks; the default model a user gets is the trained
+one in ``infersql/builtin_model`` (``default_model_path``).
 """
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 # Text the byte-level BPE is trained on: enough English for merges that make prompts short.
 _CORPUS = """\
@@ -101,16 +99,8 @@ def build_random_model(folder: str | os.PathLike, architecture: str = "qwen2", *
 
 
 def default_model_path() -> Path:
-    """The built-in demo model, generated once into the user cache on first use.
+    """The default model of ``connect()`` and the CLI: the trained built-in model that ships
+    inside the package (``infersql/builtin_model/model``), so nothing is generated or fetched."""
+    from .builtin_model import MODEL_DIR
 
-    It is a random model, not a trained one: queries run for real, answers are noise.
-    """
-    root = Path(os.environ.get("INFERSQL_HOME", Path.home() / ".cache" / "infersql"))
-    folder = root / "demo-random-qwen2"
-    if not (folder / "config.json").exists():
-        log.warning("building the built-in demo model at %s: it has RANDOM weights, so its "
-                    "answers are noise; register a real checkpoint for real answers", folder)
-        tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
-        build_random_model(tmp, "qwen2", size="tiny", seed=0)
-        tmp.replace(folder) if not folder.exists() else None
-    return folder
+    return MODEL_DIR
