@@ -21,12 +21,16 @@ from .logical import LLMNode, LogicalPlan, conjuncts, is_inner, udf_calls
 ARG = "__infersql_arg_{}"
 
 
-def driver_sql(node: LLMNode, plan: LogicalPlan, ready: set[str]) -> str | None:
-    found = driver(node, plan, ready)
+def driver_sql(node: LLMNode, plan: LogicalPlan, ready: set[str], rows: bool = False) -> str | None:
+    """The driver's text; with ``rows``, a query that counts the rows reaching the call
+    (duplicates included: a predicate's cost is per distinct prompt, its selectivity and
+    its use to later operators per row)."""
+    found = driver(node, plan, ready, rows)
     return None if found is None else found[0]
 
 
-def driver(node: LLMNode, plan: LogicalPlan, ready: set[str]) -> tuple[str, set[str]] | None:
+def driver(node: LLMNode, plan: LogicalPlan, ready: set[str],
+           rows: bool = False) -> tuple[str, set[str]] | None:
     """The driver of ``node`` and the UDFs it reads, or None when it cannot be written (an
     outer join's ON or a CTE it reads still holds an unanswered call). A call outside any
     SELECT (``INSERT ... VALUES``) has a driver only when its arguments are constants."""
@@ -79,10 +83,14 @@ def driver(node: LLMNode, plan: LogicalPlan, ready: set[str]) -> tuple[str, set[
         # The rows up to the LIMIT's end, those OFFSET skips included: the final statement
         # keeps only rows whose answers are known (plan.py), and OFFSET then skips the same.
         base.set("limit", exp.Limit(expression=exp.Literal.number(row_limit(select))))
-        outer = exp.select(*[exp.column(ARG.format(i)) for i in range(len(args))]).distinct()
+        outer = exp.select(*[exp.column(ARG.format(i)) for i in range(len(args))])
         query = outer.from_(base.subquery("__infersql_rows"))
     else:
-        query = base.select(*args, copy=False).distinct()
+        query = base.select(*args, copy=False)
+    if rows:
+        query = exp.select(exp.Count(this=exp.Star())).from_(query.subquery("__infersql_all"))
+    else:
+        query = query.distinct()
     with_ = _visible_ctes(select, query)
     if with_:
         query.set("with_", exp.With(expressions=with_))

@@ -19,6 +19,7 @@ class Profile:
     sql: str
     rows: list[tuple]                # distinct argument tuples
     prompts: list[str]               # distinct prompts (NULL prompts dropped)
+    input_rows: int                  # rows reaching the call, duplicates included
     tokens: list[list[int]] | None = None
 
     @property
@@ -40,7 +41,8 @@ def profile(node: LLMNode, plan: LogicalPlan, ctx: PlanningContext,
             rows = ctx.rows(sql)
             prompts = list(dict.fromkeys(p for p in ctx.runtime.render(node.call, rows)
                                          if p is not None))
-            cache[key] = Profile(sql, rows, prompts)
+            counted = ctx.rows(driver_sql(node, plan, ready=set(), rows=True))[0][0]
+            cache[key] = Profile(sql, rows, prompts, counted)
     found = cache[key]
     if found is not None and with_tokens and found.tokens is None:
         found.tokens = ctx.tokenize(node.call, found.prompts)

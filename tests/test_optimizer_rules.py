@@ -255,3 +255,22 @@ def test_a_calibrated_cost_model_reaches_the_engine_and_explain(tiny_model, tmp_
         cur = conn.cursor()
         plan = "\n".join(r[0] for r in cur.execute(f"EXPLAIN SELECT id FROM reviews WHERE {F}").fetchall())
         assert "cost model: calibrated" in plan
+
+
+def test_a_predicate_on_repeated_values_is_cheap_per_row_and_runs_first(conn):
+    """Cost is per input row: a filter on the movie's fields (5 distinct prompts under 30
+    reviews) costs a sixth of a filter on each review, so it runs first unless it keeps
+    nearly every row."""
+    join = "FROM reviews r JOIN movies m ON m.id = r.movie_id"
+    on_movie = "LLM_FILTER('Is the film for children?', m.info)"
+    cur = conn.cursor()
+    forget(conn)
+    rate = cur.execute(f"SELECT avg(({on_movie})::INT) {join}").fetchone()[0]
+    movie_pred = on_movie if rate <= 0.5 else f"NOT {on_movie}"
+    review_pred = "LLM_FILTER('Is this review positive?', r.review)"
+    forget(conn)
+    sql = f"SELECT r.id {join} WHERE {review_pred} AND {movie_pred} ORDER BY r.id"
+    cur.execute(sql).fetchall()
+    plan = "\n".join(r[0] for r in cur.execute("EXPLAIN " + sql).fetchall())
+    # the tree lists the operator that runs last first
+    assert plan.index("Is this review positive?") < plan.index("Is the film for children?")

@@ -15,6 +15,7 @@ a predicate without feedback keeps its written place, and EXPLAIN says so.
 """
 from __future__ import annotations
 
+from executor.prefix_order import hit_rate
 from executor.statement_stats import StatementStats
 
 from ..context import PlanningContext
@@ -78,13 +79,13 @@ def _sample(node: LLMNode, plan: LogicalPlan, ctx: PlanningContext, passes) -> f
 
 
 def _cost_per_row(node: LLMNode, plan: LogicalPlan, ctx: PlanningContext) -> float:
-    """Prompt tokens left to compute per row after prefix sharing, plus decoding (a token
-    decoded costs about as much as a whole small prefill chunk's token here: weighted 1)."""
+    """Tokens to compute per input row: the distinct prompts' tokens after prefix sharing,
+    plus decoding, divided by the rows they serve. A predicate over a few values repeated on
+    many rows (a movie's fields under each of its reviews) is cheap per row, since each
+    distinct prompt is inferred once."""
     found = profile(node, plan, ctx)
-    if found is None or not found.tokens:
+    if found is None or not found.tokens or not found.input_rows:
         return 1.0
-    from executor.prefix_order import hit_rate
-
-    per_row = found.prompt_tokens * (1.0 - hit_rate(found.tokens)) / len(found.tokens)
     decode = 1 if node.call.choices is not None else node.call.max_tokens
-    return per_row + decode
+    total = found.prompt_tokens * (1.0 - hit_rate(found.tokens)) + decode * len(found.tokens)
+    return total / found.input_rows
