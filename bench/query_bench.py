@@ -18,7 +18,7 @@ ours, (b) and (a) return the same rows, and prints speed ratios and prefix hit r
 order (each prompt against the previous one), measured for (b), ours and (c)
 (cached / prompt tokens), and the upper bound where every distinct prefix is computed once.
 
-    python bench/query_bench.py                  # ~10 min on 2 cores
+    python bench/query_bench.py                  # 23 min on 2 cores at load 3-4 (vLLM starts: 4 min)
     python bench/query_bench.py --quick --skip-vllm
 """
 from __future__ import annotations
