@@ -41,10 +41,15 @@ def _column(conn, expr: str) -> list:
     return [r[0] for r in conn.execute(f"SELECT {expr} FROM t ORDER BY id").fetchall()]
 
 
-def test_review_sentiment_filter_and_classify(conn):
-    assert _column(conn, "LLM_FILTER('Is the review positive?', review)") == [True, False, True, False]
+def test_review_sentiment_classify(conn):
     assert _column(conn, "LLM_CLASSIFY('What is the sentiment?', ['positive', 'negative'], review)") == [
         "positive", "negative", "positive", "negative"]
+
+
+@pytest.mark.xfail(strict=True, reason="current weights: row 4 ('Awful. It broke the first day ...') "
+                                       "reads as positive to the yes/no form")
+def test_review_sentiment_filter(conn):
+    assert _column(conn, "LLM_FILTER('Is the review positive?', review)") == [True, False, True, False]
 
 
 @pytest.mark.xfail(strict=True, reason="current weights: 'mentions X' is right on 3 of these 4 rows")
@@ -52,7 +57,6 @@ def test_mentions_a_dog(conn):
     assert _column(conn, "LLM_FILTER('Does the text mention a dog?', note)") == [True, False, False, True]
 
 
-@pytest.mark.xfail(strict=True, reason="current weights: the yes/no category question fails")
 def test_kitchen_item(conn):
     assert _column(conn, "LLM_FILTER('Is the product a kitchen item?', product)") == [True, False, True, False]
     assert _column(conn, "LLM_CLASSIFY('What category is the product?', ['kitchen', 'toys', 'electronics'], "

@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", help="folder with movies.csv, products.csv, beer.csv (optional)")
     ap.add_argument("--out", default=str(MODEL_DIR), help="where to write the model folder")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--examples", type=int, default=100_000)
+    ap.add_argument("--examples", type=int, default=150_000)
     ap.add_argument("--epochs", type=float, default=1.0)
     ap.add_argument("--batch-tokens", type=int, default=512)
     ap.add_argument("--lr", type=float, default=1.5e-3)
