@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def _resolve_model(name: str | None, con) -> str:
-    """A folder, a model registered in the database's catalog, or the built-in demo model."""
+    """A folder, a model registered in the database's catalog, or the built-in model."""
     if name is None:
         from .demo_model import default_model_path
 
@@ -40,7 +40,7 @@ def _resolve_model(name: str | None, con) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="infersql calibrate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", help="model folder or registered name (default: built-in demo model)")
+    ap.add_argument("--model", help="model folder or registered name (default: the built-in model)")
     ap.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     ap.add_argument("--dtype", choices=["float32", "bfloat16", "float16"],
                     help="default: float32 on CPU, bfloat16 on CUDA")

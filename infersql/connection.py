@@ -175,7 +175,8 @@ def connect(database: str = ":memory:", model: str | None = None, *, optimize: b
     """Open a database (a file path, or ":memory:") with LLM functions.
 
     ``model`` is a local Hugging Face folder or a registered model name; without one the
-    catalog's default model is used, and without that the built-in random demo model.
+    catalog's default model is used, and without that the built-in model that ships with
+    the package (infersql/builtin_model/).
     ``optimize=False`` turns the query optimizer off: every LLM call is then evaluated lazily,
     chunk by chunk, as DuckDB produces rows (the baseline the benchmarks compare against).
     ``reorder_fields=True`` lets the optimizer reorder the fields of every call for prefix
