@@ -18,19 +18,16 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import logging
 import os
-import re
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 
 import torch
 
-from common import DEFAULT_DATA, REPO, load_rows, machine, model_path, movie_prompt, sample_rows
+from common import (DEFAULT_DATA, load_rows, machine, model_path, movie_prompt, run_vllm_peer,
+                    sample_rows)
 
 WARMUP = [[11, 12, 13, 14] * 8, [21, 22, 23] * 9]
 BLOCK_SIZE = 16
@@ -115,23 +112,11 @@ def run_hf_continuous(w: Workload):
 
 
 def run_vllm(w: Workload, python: str, block_size: int):
-    """Runs bench/vllm_peer.py with the vLLM venv's python; raises RuntimeError with vLLM's
-    root-cause error line when it fails (e.g. a head size its CPU kernels lack)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        src, dst = os.path.join(tmp, "in.json"), os.path.join(tmp, "out.json")
-        with open(src, "w") as f:
-            json.dump({"model": w.path, "prompts": w.prompts, "max_tokens": w.max_tokens,
-                       "dtype": w.dtype, "max_batch_tokens": w.batch_tokens,
-                       "block_size": block_size}, f)
-        env = dict(os.environ, VLLM_CPU_KVCACHE_SPACE="2", VLLM_LOGGING_LEVEL="ERROR")
-        proc = subprocess.run([python, str(REPO / "bench" / "vllm_peer.py"), src, dst],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              env=env, cwd=tmp)
-        if proc.returncode != 0:
-            root = re.search(r"\w*Error: .*", proc.stdout)    # the first one is the cause
-            raise RuntimeError(root.group(0) if root else proc.stdout[-500:])
-        with open(dst) as f:
-            res = json.load(f)
+    """Runs bench/vllm_peer.py with the vLLM venv's python (``common.run_vllm_peer``); raises
+    RuntimeError with vLLM's root-cause error line when it fails."""
+    res = run_vllm_peer(python, {"model": w.path, "prompts": w.prompts, "max_tokens": w.max_tokens,
+                                 "dtype": w.dtype, "max_batch_tokens": w.batch_tokens,
+                                 "block_size": block_size})
     return res["seconds"], res["outputs"], res["block_size"], res["cached_tokens"]
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from executor.engine.block_manager import common_prefix
+
 
 @dataclass(frozen=True)
 class PrefixStats:
@@ -34,15 +36,6 @@ class PrefixStats:
         return self.adjacent_hits / self.total_tokens if self.total_tokens else 0.0
 
 
-def _common(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 def prefix_stats(token_lists: list[list[int]]) -> PrefixStats:
     """Figures of ``token_lists`` in the order given."""
     root: dict = {}
@@ -52,7 +45,7 @@ def prefix_stats(token_lists: list[list[int]]) -> PrefixStats:
         for t in ids:
             node = node.setdefault(t, {})
             counts[id(node)] = counts.get(id(node), 0) + 1
-    adjacent = sum(_common(a, b) for a, b in zip(token_lists, token_lists[1:]))
+    adjacent = sum(common_prefix(a, b) for a, b in zip(token_lists, token_lists[1:]))
     return PrefixStats(prompts=len(token_lists), total_tokens=sum(map(len, token_lists)),
                        trie_tokens=len(counts), shared_tokens=sum(c >= 2 for c in counts.values()),
                        adjacent_hits=adjacent, longest=max(map(len, token_lists), default=0))
