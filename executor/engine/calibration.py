@@ -57,7 +57,8 @@ def workloads(vocab: int, max_len: int, seed: int = 0, scale: float = 1.0):
         out.append((384, _prompts(rng, vocab, k(8), 16, cap(200), shared=cap(shared)), 3))
     out.append((1024, _prompts(rng, vocab, k(24), 16, cap(300)), 24))   # decodes + prefills
     out.append((2048, _prompts(rng, vocab, k(32), 100, cap(400), shared=cap(300)), 6))
-    return out
+    # a shared prefix plus its suffix must fit too (a small model's context is short)
+    return [(budget, [p[:max_len - 40] for p in prompts], new) for budget, prompts, new in out]
 
 
 def measure(engine, seed: int = 0, scale: float = 1.0, repeats: int = 3,
