@@ -144,11 +144,10 @@ class LLMRuntime:
             self.tracker.notify()
 
         started = time.perf_counter()
-        kwargs = {"future": future} if future else {}
         with self.models.lock:
             try:
                 engine.generate(reqs, progress=on_progress, on_result=on_result,
-                                should_stop=stop, **kwargs)
+                                should_stop=stop, future=future)
             except CancelledError as exc:
                 if not satisfied[0]:
                     # A plain error, not KeyboardInterrupt: DuckDB then ends the query normally.

@@ -52,8 +52,8 @@ def run_operators(con, runtime: LLMRuntime, plan: PhysicalPlan, state: Statement
     """Run every operator in plan order (the UDFs must be registered on ``con``)."""
     done: set[str] = set()
     for i, op in enumerate(plan.operators):
-        future = _future(con, runtime, plan, plan.operators[i + 1:], done | {op.binding},
-                         tokenize)
+        # only operators whose input is known now: not those reading this one's answers
+        future = _future(con, runtime, plan, plan.operators[i + 1:], done, tokenize)
         run_operator(con, runtime, op, plan.memos[plan.memo_key[op.binding]], state, tokenize,
                      future)
         done.add(op.binding)
