@@ -29,17 +29,10 @@ def main() -> None:
     if "jobs" in job:
         run_jobs(job, dst)
         return
-    from vllm import LLM, SamplingParams
+    from vllm import SamplingParams
     from vllm.inputs import TokensPrompt
 
-    extra = {}
-    if job.get("max_batch_tokens"):
-        extra["max_num_batched_tokens"] = job["max_batch_tokens"]
-    if job.get("block_size"):
-        extra["block_size"] = job["block_size"]
-    # LLM(...) must be created under __main__: vLLM starts worker processes that re-import it.
-    llm = LLM(model=job["model"], enable_prefix_caching=True, dtype=job.get("dtype", "float32"),
-              max_model_len=job.get("max_model_len", 2048), seed=0, **extra)
+    llm = make_llm(job)
     params = SamplingParams(temperature=0.0, max_tokens=job["max_tokens"], ignore_eos=True)
     prompts = [TokensPrompt(prompt_token_ids=ids) for ids in job["prompts"]]
     llm.generate(prompts[:2], params, use_tqdm=False)          # warm-up
@@ -53,20 +46,24 @@ def main() -> None:
                    "outputs": [list(o.outputs[0].token_ids) for o in outs]}, f)
 
 
+def make_llm(job: dict):
+    """vLLM with prefix caching, configured from the job's settings. It must be created under
+    __main__: vLLM starts worker processes that re-import this module."""
+    from vllm import LLM
+
+    keys = {"max_batch_tokens": "max_num_batched_tokens", "block_size": "block_size",
+            "num_blocks": "num_gpu_blocks_override"}
+    extra = {theirs: job[ours] for ours, theirs in keys.items() if job.get(ours)}
+    return LLM(model=job["model"], enable_prefix_caching=True, dtype=job.get("dtype", "float32"),
+               max_model_len=job.get("max_model_len", 2048), seed=0, **extra)
+
+
 def run_jobs(job: dict, dst: str) -> None:
     """The query form (see the module docstring): one engine, many timed jobs."""
-    from vllm import LLM, SamplingParams
+    from vllm import SamplingParams
     from vllm.inputs import TokensPrompt
 
-    extra = {}
-    if job.get("max_batch_tokens"):
-        extra["max_num_batched_tokens"] = job["max_batch_tokens"]
-    if job.get("block_size"):
-        extra["block_size"] = job["block_size"]
-    if job.get("num_blocks"):
-        extra["num_gpu_blocks_override"] = job["num_blocks"]
-    llm = LLM(model=job["model"], enable_prefix_caching=True, dtype=job.get("dtype", "float32"),
-              max_model_len=job.get("max_model_len", 2048), seed=0, **extra)
+    llm = make_llm(job)
     warm = [TokensPrompt(prompt_token_ids=ids) for ids in job["jobs"][0]["stages"][0]["prompts"][:2]]
     llm.generate(warm, SamplingParams(temperature=0.0, max_tokens=2), use_tqdm=False)
     results = []
