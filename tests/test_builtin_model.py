@@ -52,7 +52,8 @@ def test_review_sentiment_filter(conn):
     assert _column(conn, "LLM_FILTER('Is the review positive?', review)") == [True, False, True, False]
 
 
-@pytest.mark.xfail(strict=True, reason="current weights: 'mentions X' is right on 3 of these 4 rows")
+@pytest.mark.xfail(strict=True, reason="current weights: 'mentions X' is at chance (48.9% held-out); "
+                                       "it answers yes on all four rows")
 def test_mentions_a_dog(conn):
     assert _column(conn, "LLM_FILTER('Does the text mention a dog?', note)") == [True, False, False, True]
 
@@ -72,7 +73,20 @@ def test_free_text_is_clean_and_stops(conn):
         assert not any(unicodedata.category(ch)[0] == "C" or ch == "\ufffd" for ch in text)
 
 
-@pytest.mark.xfail(strict=True, reason="current weights: span copying is not learned (see model card)")
+def test_free_text_copies_a_number_or_a_word(conn):
+    """Sentences unlike the training templates: a number, a year, a color, a single name."""
+    cases = [("How many pages?", "The book has 312 pages.", "312"),
+             ("How many minutes?", "We waited 25 minutes for the bus.", "25"),
+             ("What is the year?", "The bridge was built in 1932.", "1932"),
+             ("What color is the car?", "The car is red.", "red"),
+             ("What is the name of the person?", "Maria called about the lamp.", "Maria")]
+    got = [conn.execute("SELECT LLM(?, text) FROM (VALUES (?)) v(text)", [q, text]).fetchone()[0]
+           for q, text, _ in cases]
+    assert got == [want for _, _, want in cases]
+
+
+@pytest.mark.xfail(strict=True, reason="current weights: the first word of a name is copied, the rest "
+                                       "drifts ('Maria Lairoz'); a number beside a name is lost")
 def test_free_text_copies_a_span(conn):
     got = conn.execute("SELECT LLM('What is the name of the person?', text), LLM('What is the price?', text) "
                        "FROM (VALUES ('Yesterday Maria Lopez called about the lamp. It cost 45 dollars.')) v(text)"

@@ -19,6 +19,7 @@ from .tasks import Pools
 
 SPLIT_SEED = 1234     # fixed: the held-out words must not move when the training seed does
 HELD_OUT = 0.2
+INVENTED = 1000       # invented names (and half as many cities and nouns) added to training
 
 
 def _split(items: list, rng: random.Random) -> tuple[list, list]:
@@ -40,6 +41,17 @@ def _read(folder: Path, name: str) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def _add_invented(train: Pools, avoid: set[str]) -> None:
+    """Training names, cities and mention nouns get invented words beside the real ones (see
+    ``lexicon.invented_words``); held-out pools keep real words only, so the figures are about
+    real names the model never saw."""
+    rng = random.Random(SPLIT_SEED + 1)
+    train.first_names = train.first_names + lx.invented_words(rng, INVENTED, avoid, capitalize=True)
+    train.last_names = train.last_names + lx.invented_words(rng, INVENTED, avoid, capitalize=True)
+    train.cities = train.cities + lx.invented_words(rng, INVENTED // 2, avoid, capitalize=True)
+    train.invented_nouns = lx.invented_words(rng, INVENTED // 2, avoid, capitalize=False)
+
+
 def pools(data: str | Path | None) -> tuple[Pools, Pools]:
     """(train, held_out) pools; real rows only when ``data`` names the shared data folder."""
     rng = random.Random(SPLIT_SEED)
@@ -47,6 +59,7 @@ def pools(data: str | Path | None) -> tuple[Pools, Pools]:
     firsts, lasts, cities = _split(lx.FIRST_NAMES, rng), _split(lx.LAST_NAMES, rng), _split(lx.CITIES, rng)
     train = Pools(nouns[0], firsts[0], lasts[0], cities[0])
     held = Pools(nouns[1], firsts[1], lasts[1], cities[1])
+    _add_invented(train, {w.lower() for w in lx.NOUNS + lx.FIRST_NAMES + lx.LAST_NAMES + lx.CITIES})
     if data is None:
         return train, held
     folder = Path(data)

@@ -40,7 +40,8 @@ def training_fields(model_dir: Path, data_dir: str | None) -> set[str]:
     args = json.loads(path.read_text())
     rng = random.Random(args["seed"])
     train_pool, _ = data.pools(data_dir)
-    return {_fields(tasks.sample(rng, train_pool)) for _ in range(args["examples"])}
+    return {_fields(e) for e in tasks.training_examples(rng, train_pool, args["examples"],
+                                                         args.get("copy_first", 0.0))}
 
 
 def held_out(data_dir: str | None, per_family: int, seen: set[str]) -> list[tasks.Example]:

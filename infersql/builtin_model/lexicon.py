@@ -6,6 +6,8 @@ combines them. Keeping them apart lets the evaluation hold out whole words (see 
 """
 from __future__ import annotations
 
+import random
+
 POSITIVE = """great wonderful excellent amazing fantastic superb brilliant delightful lovely
 outstanding terrific perfect beautiful charming moving gripping hilarious stunning marvelous
 enjoyable fun clever impressive solid fabulous magnificent splendid remarkable sharp exciting
@@ -167,3 +169,24 @@ COLORS = "red blue green yellow black white orange purple pink brown gray silver
 
 GENRES = """Comedy Drama Horror Action Romance Thriller Documentary Animation Western Musical
 Fantasy Mystery Adventure Crime""".split()
+
+
+ONSETS = "b c d f g h j k l m n p r s t v z br ch dr fl gr kl pr sh st tr".split()
+VOWELS = "a e i o u a e i o ai ou ea".split()
+CODAS = ["", "", "", "n", "r", "l", "s", "m", "nd", "rt", "sk", "x"]
+
+
+def invented_words(rng: random.Random, n: int, avoid: set[str], capitalize: bool) -> list[str]:
+    """``n`` distinct pronounceable non-words (``velmora``, ``Kandris``), none in ``avoid``.
+
+    Why: with a few dozen real names in training, a small model memorizes the names instead of
+    learning to copy; invented words, cut by the tokenizer into arbitrary pieces, leave it no
+    way to answer but to copy (or to match, for "does the text mention X") whatever it is shown.
+    """
+    out: dict[str, None] = {}
+    while len(out) < n:
+        word = "".join(rng.choice(ONSETS) + rng.choice(VOWELS) for _ in range(rng.choice([1, 2, 2, 3])))
+        word += rng.choice(CODAS)
+        if 3 <= len(word) <= 10 and word not in avoid:
+            out[word.capitalize() if capitalize else word] = None
+    return list(out)

@@ -38,6 +38,7 @@ class Pools:
     movie_rows: list[dict] = field(default_factory=list)
     beer_rows: list[dict] = field(default_factory=list)
     product_rows: list[dict] = field(default_factory=list)
+    invented_nouns: list[str] = field(default_factory=list)  # training only: see data.py
 
 
 def _make(family: str, task: str, kind: str, instruction: str, fields: list[tuple[str, str]],
@@ -168,9 +169,10 @@ def f_mention(rng: random.Random, p: Pools) -> Example:
         yes = bool(present) and rng.random() < 0.5
         noun = rng.choice(present) if yes else rng.choice([n for n in p.nouns if n not in present])
     else:
-        text, used = filler_text(rng, p.nouns, rng.choice([1, 2, 2, 3]))
+        nouns = p.invented_nouns if p.invented_nouns and rng.random() < 0.4 else p.nouns
+        text, used = filler_text(rng, nouns, rng.choice([1, 2, 2, 3]))
         yes = rng.random() < 0.5
-        noun = rng.choice(sorted(used)) if yes else rng.choice([n for n in p.nouns if n not in used])
+        noun = rng.choice(sorted(used)) if yes else rng.choice([n for n in nouns if n not in used])
     q = rng.choice(MENTION_QUESTIONS).format(a=_article(noun), n=noun)
     return _filter("mention", q, [(rng.choice(TEXT_FIELDS), text)], _mentions(text, noun))
 
@@ -327,7 +329,7 @@ def e_number(rng: random.Random, p: Pools) -> Example:
         ("I waited {n} minutes for the {t}.", ["How many minutes?", "How long was the wait in minutes?"]),
         ("The {t} has {n} pages and a {noun} on the cover.", ["How many pages?", "Extract the page count."]),
         ("We sold {n} units of the {t}.", ["How many units were sold?", "What is the number?"]),
-        ("Order #{n}: one {t}.", ["What is the order number?", "Extract the order number."]),
+        ("Order number {n}: one {t}.", ["What is the order number?", "Extract the order number."]),
         ("The {noun} weighs {n} kg.", ["What is the weight?", "How heavy is it in kg?"]),
     ])
     text = text.format(t=thing, n=n, noun=rng.choice(p.nouns))
@@ -384,13 +386,26 @@ GENERATORS = {
     "extract": [(e_name, 2), (e_number, 2), (e_word, 2), (e_field, 2)],
 }
 FAMILY_WEIGHTS = {"filter": 0.42, "classify": 0.33, "extract": 0.25}
+# The first part of training (``train.py --copy-first``): copying is learned in a sudden phase
+# change once enough copy examples have been seen; mixed at 25% it comes too late in the run.
+COPY_FIRST_WEIGHTS = {"filter": 0.25, "classify": 0.15, "extract": 0.6}
 
 
-def sample(rng: random.Random, pools: Pools, family: str | None = None) -> Example:
+def sample(rng: random.Random, pools: Pools, family: str | None = None,
+           weights: dict[str, float] = FAMILY_WEIGHTS) -> Example:
     """One example; generators that need real rows are skipped when the pools have none."""
     if family is None:
-        family = rng.choices(list(FAMILY_WEIGHTS), weights=list(FAMILY_WEIGHTS.values()))[0]
+        family = rng.choices(list(weights), weights=list(weights.values()))[0]
     gens = [(g, w) for g, w in GENERATORS[family]
             if "real" not in g.__name__ or pools.movie_reviews]
     gen = rng.choices([g for g, _ in gens], weights=[w for _, w in gens])[0]
     return gen(rng, pools)
+
+
+def training_examples(rng: random.Random, pools: Pools, n: int, copy_first: float) -> list[Example]:
+    """The training set, in the order it is trained on by part: its first ``copy_first`` share
+    drawn with ``COPY_FIRST_WEIGHTS``, the rest with ``FAMILY_WEIGHTS``. ``evaluate.py`` calls
+    this too, with the recorded arguments, to know every training prompt."""
+    first = int(n * copy_first)
+    return ([sample(rng, pools, weights=COPY_FIRST_WEIGHTS) for _ in range(first)]
+            + [sample(rng, pools) for _ in range(n - first)])

@@ -36,12 +36,12 @@ def encode(tokenizer, ex: tasks.Example) -> tuple[list[int], list[int]]:
     return prompt, tokenizer.encode(ex.answer, add_special_tokens=False) + [tokenizer.eos_token_id]
 
 
-def batches(encoded, max_tokens: int, rng: random.Random, window: int = 512):
-    """Lists of example indices, each padded batch at most ``max_tokens`` long.
+def batches(encoded, indices: list[int], max_tokens: int, rng: random.Random, window: int = 512):
+    """Lists of the examples ``indices``, each padded batch at most ``max_tokens`` long.
 
     Examples are shuffled, then sorted by length only within windows of ``window``: batches
     waste little padding yet still mix tasks (a batch of one task pulls the model its way)."""
-    order = list(range(len(encoded)))
+    order = list(indices)
     rng.shuffle(order)
     out = []
     for w in range(0, len(order), window):
@@ -79,7 +79,6 @@ def loss_fn(model, ids, mask, labels, prompt_weight: float):
     modelling loss on the prompt tokens. The answers alone are two or three tokens per example,
     too sparse a signal for a model trained from scratch; the prompt loss teaches it the texts
     (and to copy what it has seen), which the answers then build on."""
-    import torch
     import torch.nn.functional as F
 
     hidden = model.model(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1]
@@ -112,11 +111,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", help="folder with movies.csv, products.csv, beer.csv (optional)")
     ap.add_argument("--out", default=str(MODEL_DIR), help="where to write the model folder")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--examples", type=int, default=150_000)
+    ap.add_argument("--examples", type=int, default=170_000)
+    ap.add_argument("--copy-first", type=float, default=0.2,
+                    help="share of examples, trained first, drawn with tasks.COPY_FIRST_WEIGHTS")
     ap.add_argument("--epochs", type=float, default=1.0)
     ap.add_argument("--batch-tokens", type=int, default=512)
     ap.add_argument("--lr", type=float, default=1.5e-3)
-    ap.add_argument("--prompt-loss", type=float, default=0.0, help="weight of the prompt LM loss")
+    ap.add_argument("--prompt-loss", type=float, default=0.2, help="weight of the prompt LM loss")
     ap.add_argument("--vocab", type=int, default=4096)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     rng = random.Random(args.seed)
     wall, cpu = time.time(), time.process_time()
     train_pool, held_pool = data.pools(args.data)
-    examples = [tasks.sample(rng, train_pool) for _ in range(args.examples)]
+    examples = tasks.training_examples(rng, train_pool, args.examples, args.copy_first)
     tokenizer = train_tokenizer((e.prompt + e.answer for e in examples), args.vocab)
     encoded = [encode(tokenizer, e) for e in examples]
     held = {fam: [encode(tokenizer, tasks.sample(rng, held_pool, fam)) for _ in range(100)]
@@ -143,9 +144,11 @@ def main(argv: list[str] | None = None) -> None:
                          tie_word_embeddings=True, **DIMS)
     model = LlamaForCausalLM(config)
     log.info("%.2fM parameters", sum(p.numel() for p in model.parameters()) / 1e6)
+    first = int(len(encoded) * args.copy_first)       # the copy-first part, trained first
     plan = []
     for epoch in range(math.ceil(args.epochs)):
-        plan += batches(encoded, args.batch_tokens, rng)
+        plan += batches(encoded, range(first), args.batch_tokens, rng)
+        plan += batches(encoded, range(first, len(encoded)), args.batch_tokens, rng)
     plan = plan[:int(len(plan) * args.epochs / math.ceil(args.epochs))]
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05, betas=(0.9, 0.98))
     warmup = max(1, len(plan) // 30)

@@ -1,0 +1,101 @@
+"""How the built-in model is made: tokenizer, training set, held-out split, the one command.
+
+The shipped weights are checked in ``test_builtin_model.py``; these tests check the recipe that
+makes them, so a change to it cannot quietly break what the accuracy figures rest on: answers
+are spans of the prompt token for token, held-out texts never occur in training, and
+``python -m infersql.builtin_model.train`` writes a folder the engine loads.
+"""
+import json
+import random
+from collections import Counter
+
+import pytest
+
+from infersql.builtin_model import data, evaluate, lexicon, tasks, train
+from infersql.builtin_model.tokenizer import train_tokenizer
+
+
+@pytest.fixture(scope="module")
+def pools():
+    return data.pools(None)
+
+
+@pytest.fixture(scope="module")
+def tokenizer(pools):
+    rng = random.Random(0)
+    texts = [e.prompt + e.answer for e in (tasks.sample(rng, pools[0]) for _ in range(400))]
+    return train_tokenizer(texts, 600)
+
+
+def test_a_copied_span_is_the_prompts_own_tokens(tokenizer):
+    """The answer ``Hugo Larsen`` must be the tokens ``Hugo Larsen`` has inside the prompt
+    (after ``name: ``), and decode back without the prefix space."""
+    from executor.engine.requests_prep import encode_prompt
+
+    for span in ["Hugo Larsen", "45", "Zurich", "kitchen"]:
+        prompt = encode_prompt(tokenizer, f"Return the name.\nname: {span}\nnote: x\n", chat=True)
+        answer = tokenizer.encode(span, add_special_tokens=False)
+        assert any(prompt[i:i + len(answer)] == answer for i in range(len(prompt))), span
+        assert tokenizer.decode(answer) == span
+
+
+def test_examples_are_rendered_as_the_sql_functions_render(pools):
+    from executor.llm_call import LLMCall
+
+    rng = random.Random(1)
+    for family in tasks.FAMILY_WEIGHTS:
+        for _ in range(30):
+            ex = tasks.sample(rng, pools[0], family)
+            assert ex.family == family
+            if family == "extract":
+                assert ex.choices is None and ex.answer in ex.prompt
+            else:
+                assert ex.answer in ex.choices
+                kind = "filter" if family == "filter" else "classify"
+                lines = ex.prompt.rstrip("\n").split("\n")
+                fields = [ln.split(": ", 1) for ln in lines[1:-1]]
+                call = LLMCall(kind, "", lines[0], tuple(n for n, _ in fields), ex.choices if kind == "classify" else ())
+                assert call.render([v for _, v in fields]) == ex.prompt
+
+
+def test_held_out_words_never_reach_training(pools):
+    train_pool, held = pools
+    for attr in ("nouns", "first_names", "last_names", "cities"):
+        assert not set(getattr(train_pool, attr)) & set(getattr(held, attr)), attr
+    real = {w.lower() for w in lexicon.NOUNS + lexicon.FIRST_NAMES + lexicon.LAST_NAMES + lexicon.CITIES}
+    assert not {w.lower() for w in train_pool.invented_nouns + train_pool.cities[-100:]} & real
+    assert held.invented_nouns == []          # the figures are about real words
+
+
+def test_copy_first_part_comes_first(pools):
+    rng = random.Random(2)
+    exs = tasks.training_examples(rng, pools[0], 3000, copy_first=0.3)
+    first, rest = Counter(e.family for e in exs[:900]), Counter(e.family for e in exs[900:])
+    assert first["extract"] / 900 > 0.5 > rest["extract"] / 2100
+
+
+def test_the_one_command_trains_a_model_the_engine_loads(tmp_path):
+    """A few steps of the real command; ``evaluate`` then finds every training prompt again
+    from the recorded arguments, and scores through the engine."""
+    import torch
+
+    out = tmp_path / "model"
+    threads = torch.get_num_threads()
+    try:
+        train.main(["--examples", "120", "--out", str(out), "--vocab", "400", "--threads", "1"])
+    finally:
+        torch.set_num_threads(threads)        # the command sets it for its process
+    args = json.loads((out / evaluate.TRAINING_ARGS).read_text())
+    assert args["examples"] == 120 and args["seed"] == 0
+    seen = evaluate.training_fields(out, None)
+    rng = random.Random(0)
+    train_pool, _ = data.pools(None)
+    again = tasks.training_examples(rng, train_pool, 120, args["copy_first"])
+    assert {evaluate._fields(e) for e in again} == seen
+    held = evaluate.held_out(None, 3, seen)
+    assert held and not {evaluate._fields(e) for e in held} & seen
+    answers = evaluate.score(out, held)
+    assert len(answers) == len(held)
+    for ex, got in zip(held, answers):
+        if ex.choices:
+            assert got in ex.choices          # constrained decoding: always one of them
