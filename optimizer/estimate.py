@@ -9,7 +9,7 @@ scaled by the predicate's selectivity (feedback, sample, or the default).
 Tokens come from the model's tokenizer; tokens served by the prefix cache, seconds and KV
 memory from the engine simulator (the engine's own scheduler and block manager, priced by the
 cost model, calibrated or not), run over the requests in the plan's order and the engine's
-KV budget. Nothing is inferred and no weights are loaded. The simulated cache starts empty:
+KV budget, plus the cost model's per-request work outside the iterations. Nothing is inferred and no weights are loaded. The simulated cache starts empty:
 blocks an earlier statement left in the engine's cache make the actual run cheaper than
 estimated.
 """
@@ -110,7 +110,7 @@ def _tokens_and_time(op: LLMOperator, e: Estimate, ctx: PlanningContext, todo: l
     e.cached_tokens = round(planned.stats.cached_tokens * scale)
     e.hit_rate_planned = planned.stats.cached_tokens / prompt
     e.hit_rate_table = table.stats.cached_tokens / (table.stats.prompt_tokens or 1)
-    e.seconds = planned.seconds * scale
+    e.seconds = (planned.seconds + planned.cost_model.request_seconds(len(todo))) * scale
     e.kv_bytes = planned.stats.peak_blocks * planned.block_bytes
     op.details["cost_model"] = planned.cost_model
     op.details["num_blocks"] = planned.num_blocks

@@ -23,6 +23,7 @@ def test_calibrate_stores_a_model_that_predicts_the_engine(tiny_model, tmp_path,
     assert model.calibrated and abs(model.mape - held / 100) < 0.001
     assert model.coefficients["tokens"] > 0 or model.coefficients["iteration"] > 0
     assert model.coefficients["swap_blocks"] > 0
+    assert 0 < model.coefficients["request"] < 0.1   # per request, outside the iterations
     row = con.execute("SELECT iterations FROM infersql_catalog.cost_coefficients").fetchone()
     assert row[0] > 20
 

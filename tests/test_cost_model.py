@@ -6,7 +6,7 @@ import random
 import duckdb
 
 from catalog.cost_coefficients import CostCoefficients
-from executor.engine.cost_model import (TERMS, CostModel, IterationShape, default_cost_model, fit,
+from executor.engine.cost_model import (REQUEST, TERMS, CostModel, IterationShape, default_cost_model, fit,
                                         load_cost_model, mape)
 from executor.engine.geometry import read_geometry
 from executor.engine.sequence import Chunk, SamplingParams, Sequence
@@ -62,7 +62,7 @@ def test_default_model_scales_with_parameters_and_is_uncalibrated(model_factory)
     assert small.coefficients["tokens"] > 10 * tiny.coefficients["tokens"]
     big = IterationShape(tokens=512, prefill_any=1, prefill_chunks=1, prefill_attn=512 * 512)
     assert small.iteration_seconds(big) > tiny.iteration_seconds(big) > 0
-    assert set(tiny.coefficients) == set(TERMS)
+    assert set(tiny.coefficients) == set(TERMS) | {REQUEST}
 
 
 def test_break_even_time_is_recompute_time_times_pool_blocks():

@@ -235,7 +235,7 @@ def test_a_calibrated_cost_model_reaches_the_engine_and_explain(tiny_model, tmp_
     import duckdb
 
     from catalog.cost_coefficients import CostCoefficients
-    from executor.engine.cost_model import CostModel
+    from executor.engine.cost_model import REQUEST, CostModel
     from executor.engine.geometry import default_dtype
 
     db = str(tmp_path / "c.duckdb")
@@ -245,8 +245,8 @@ def test_a_calibrated_cost_model_reaches_the_engine_and_explain(tiny_model, tmp_
         assert not default.calibrated
         plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN SELECT id FROM reviews WHERE {F}").fetchall())
         assert "cost model: uncalibrated" in plan
-    fitted = CostModel({k: 2 * v for k, v in default.coefficients.items()}, calibrated=True,
-                       source="test")
+    fitted = CostModel({k: 2 * v for k, v in default.coefficients.items()} | {REQUEST: 0.5},
+                       calibrated=True, source="test")
     with duckdb.connect(db) as con:
         CostCoefficients(con).put(tiny_model, "cpu", default_dtype("cpu"), fitted.to_dict(), 100)
     with infersql.connect(db, model=tiny_model) as conn:
@@ -255,6 +255,11 @@ def test_a_calibrated_cost_model_reaches_the_engine_and_explain(tiny_model, tmp_
         cur = conn.cursor()
         plan = "\n".join(r[0] for r in cur.execute(f"EXPLAIN SELECT id FROM reviews WHERE {F}").fetchall())
         assert "cost model: calibrated" in plan
+        # every request the operator sends pays the per-request term, outside the iterations
+        doc = json.loads(cur.execute(f"EXPLAIN (FORMAT JSON) SELECT id FROM reviews WHERE {F}").fetchone()[0])
+        est = doc["scopes"][0]["operators"][0]["estimate"]
+        calls = est["distinct"] - est["cache_hits"]
+        assert calls > 0 and 0.5 * calls <= est["seconds"] < 0.5 * calls + 5
 
 
 def test_a_predicate_on_repeated_values_is_cheap_per_row_and_runs_first(conn):

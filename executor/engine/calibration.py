@@ -4,8 +4,11 @@ Why real ``generate`` calls rather than bare forward passes: the makespan the si
 predict includes everything an iteration does (scheduling, batch building, sampling), so the
 fit is made on whole iterations as the engine runs them (``Engine.trace``). The workloads are
 chosen to vary every term independently: decode batches of 1-128 sequences over short and long
-contexts, prefill chunks of 16-2048 tokens after 0-1500 cached tokens, and mixes of both.
+contexts, prefill chunks of 16-2048 tokens after 0-1500 cached tokens, iterations of dozens of
+short prompts (a filter's rows, with and without a shared instruction), and mixes of both.
 A quarter of the iterations, chosen at random, is held out and the error is reported on them.
+The per-request term is measured apart (``request_seconds``): whole ``generate`` calls of short
+text prompts with yes/no choices, as a filter sends them, less the time of their iterations.
 
 On a machine shared with other busy processes, wall time per iteration swings by 2x and more;
 ``clock=time.process_time`` with one torch thread measures the work instead (CPU seconds),
@@ -18,7 +21,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from .cost_model import CostModel, fit, mape
+from .cost_model import REQUEST, CostModel, fit, mape
 from .request import Request
 from .timeline import IterationRecord
 
@@ -41,6 +44,9 @@ def _prompts(rng: random.Random, vocab: int, n: int, lo: int, hi: int,
             for _ in range(n)]
 
 
+CHOICES = 0      # a workload's max_tokens of 0: score the choices yes/no instead, as filters do
+
+
 def workloads(vocab: int, max_len: int, seed: int = 0, scale: float = 1.0):
     """(budget, prompts, max_tokens) triples that together vary every term of the model."""
     rng = random.Random(seed)
@@ -55,6 +61,8 @@ def workloads(vocab: int, max_len: int, seed: int = 0, scale: float = 1.0):
         out.append((budget, _prompts(rng, vocab, k(3), cap(100), cap(1200)), 2))
     for shared in (256, 1024):                              # prefill after a cached prefix
         out.append((384, _prompts(rng, vocab, k(8), 16, cap(200), shared=cap(shared)), 3))
+    for n, shared in ((48, 0), (96, 48)):    # many short rows per iteration, scored as a
+        out.append((2048, _prompts(rng, vocab, k(n), 20, cap(70), shared=shared), CHOICES))  # filter
     out.append((1024, _prompts(rng, vocab, k(24), 16, cap(300)), 24))   # decodes + prefills
     out.append((2048, _prompts(rng, vocab, k(32), 100, cap(400), shared=cap(300)), 6))
     # a shared prefix plus its suffix must fit too (a small model's context is short)
@@ -75,7 +83,8 @@ def measure(engine, seed: int = 0, scale: float = 1.0, repeats: int = 3,
         for budget, prompts, max_tokens in workloads(vocab, engine.max_model_len, seed, scale):
             engine.scheduler.max_batch_tokens = budget
             engine.trace = records
-            engine.generate([Request(prompt_ids=p, max_tokens=max_tokens, ignore_eos=True)
+            engine.generate([Request(prompt_ids=p, choices=["yes", "no"]) if max_tokens == CHOICES
+                             else Request(prompt_ids=p, max_tokens=max_tokens, ignore_eos=True)
                              for p in prompts])
             engine.trace = None
     finally:
@@ -98,6 +107,30 @@ def swap_seconds_per_block(engine, blocks: int = 32, repeats: int = 5) -> float:
     return best / (2 * len(ids))
 
 
+def request_seconds(engine, n: int = 64, seed: int = 0, repeats: int = 3,
+                    clock=time.perf_counter) -> float:
+    """Seconds per request spent outside the iterations: the fastest of ``repeats`` runs of
+    ``n`` chat prompts with choices, less the measured time of their iterations, over ``n``.
+    Each run uses new prompts, so none is served from the previous run's cache."""
+    rng = random.Random(seed)
+    words = "the film was good bad long short plot actor scene music story ending".split()
+    best = float("inf")
+    for r in range(repeats):
+        reqs = [Request(prompt=f"Is the review positive?\nreview: {r} {i} " +
+                        " ".join(rng.choice(words) for _ in range(rng.randint(8, 24))) + "\n",
+                        chat=True, choices=["yes", "no"]) for i in range(n)]
+        records: list[IterationRecord] = []
+        engine.trace, engine.trace_clock = records, clock
+        try:
+            t = clock()
+            engine.generate(reqs)
+            total = clock() - t
+        finally:
+            engine.trace, engine.trace_clock = None, time.perf_counter
+        best = min(best, (total - sum(rec.seconds for rec in records)) / n)
+    return max(best, 0.0)
+
+
 def calibrate(engine, seed: int = 0, scale: float = 1.0, source: str = "",
               repeats: int = 3, clock=time.perf_counter) -> Calibration:
     """Measure, fit on three quarters, report the error on the held-out quarter, and refit
@@ -111,10 +144,12 @@ def calibrate(engine, seed: int = 0, scale: float = 1.0, source: str = "",
     train = [records[i] for i in sorted(order[cut:])]
     block_bytes = engine.runner.kv.bytes_per_block
     swap = swap_seconds_per_block(engine)
+    per_request = request_seconds(engine, max(8, int(64 * scale)), seed, repeats, clock)
 
     def model_from(recs: list[IterationRecord], err: float | None) -> CostModel:
         coef = fit([r.shape for r in recs], [r.seconds for r in recs])
         coef["swap_blocks"] = swap
+        coef[REQUEST] = per_request
         return CostModel(coef, True, source, err, block_bytes)
 
     trial = model_from(train, None)

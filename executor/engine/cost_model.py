@@ -5,7 +5,10 @@ Why linear in these terms: an iteration's time is the projections and MLP over e
 reads each decoding sequence's whole KV (``decode_kv``), prefill attention that is quadratic in
 a chunk and linear in the cached context before it (``prefill_attn`` = Σ c² + 2·c·m, and
 ``prefill_cached`` = Σ m for the gather), fixed per-iteration, per-phase and per-sequence
-overheads, and host copies for swapped blocks. The layer count L of DESIGN's formula is folded
+overheads, and host copies for swapped blocks. Beside the iteration terms, ``request`` prices
+the work each request costs outside any iteration (the chat template and tokenizer, admission,
+building its output): a filter over many short rows pays it once per row, and without it
+EXPLAIN underestimated such a filter by 40%. The layer count L of DESIGN's formula is folded
 into the coefficients, which ``fit`` finds by least squares on measured iterations
 (``infersql calibrate``), weighted for relative error.
 
@@ -64,14 +67,15 @@ class IterationShape:
 
 
 TERMS = tuple(f.name for f in fields(IterationShape))
+REQUEST = "request"        # seconds per request outside the iterations; not an iteration term
 
 # Rough device figures for the uncalibrated default. CPU: the 2-core AMD EPYC of DESIGN's
 # "facts" (130-160 GFLOP/s fp32, 380 bf16); CUDA: a conservative datacenter GPU.
 _DEVICE = {
     "cpu": dict(flops={"float32": 140e9, "bfloat16": 380e9, "float16": 140e9}, mem_bw=10e9,
-                host_bw=5e9, fixed=1.5e-3, per_layer=2e-4, per_seq=4e-5),
+                host_bw=5e9, fixed=1.5e-3, per_layer=2e-4, per_seq=4e-5, per_request=1e-3),
     "cuda": dict(flops={"float32": 50e12, "bfloat16": 300e12, "float16": 300e12}, mem_bw=2e12,
-                 host_bw=20e9, fixed=4e-3, per_layer=1e-4, per_seq=1e-5),
+                 host_bw=20e9, fixed=4e-3, per_layer=1e-4, per_seq=1e-5, per_request=1e-3),
 }
 
 
@@ -103,6 +107,10 @@ class CostModel:
         return (c.get("tokens", 0) * tokens + c.get("prefill_chunks", 0)
                 + c.get("prefill_attn", 0) * (tokens * tokens + 2 * tokens * cached)
                 + c.get("prefill_cached", 0) * cached)
+
+    def request_seconds(self, requests: int) -> float:
+        """Seconds ``requests`` requests cost outside the iterations (see ``REQUEST``)."""
+        return requests * self.coefficients.get(REQUEST, 0.0)
 
     def swap_seconds(self, blocks: int) -> float:
         """Seconds to copy ``blocks`` out to host memory and back in."""
@@ -177,6 +185,7 @@ def default_cost_model(geom: ModelGeometry, device: str = "cpu", dtype: str | No
         "prefill_cached": kv_tok / d["mem_bw"],
         "logit_rows": 2 * geom.head_params / flops,
         "swap_blocks": blk / d["host_bw"],
+        REQUEST: d["per_request"],
     }
     millions = (geom.matmul_params + geom.head_params) / 1e6
     return CostModel(coef, False, f"default for {millions:.1f}M parameters on {kind} {dtype}",
