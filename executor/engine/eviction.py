@@ -81,6 +81,45 @@ class LRUEviction(EvictionPolicy):
         return len(self._order)
 
 
+class LazyHeap:
+    """A min-heap of entries whose last item is the key, with one live entry per key.
+
+    Pushing a key again supersedes its old entry, and discarding a key is O(1): dead entries
+    stay in the heap until ``pop`` meets them, and are dropped all at once when they outnumber
+    the live ones, so a long-lived engine's heap does not grow without bound. The ``lfu`` and
+    ``plan`` policies both keep their evictable blocks in one.
+    """
+
+    def __init__(self) -> None:
+        self._heap: list[tuple] = []
+        self._live: dict[int, tuple] = {}
+
+    def push(self, entry: tuple) -> None:
+        self._live[entry[-1]] = entry
+        heapq.heappush(self._heap, entry)
+        if len(self._heap) > 4 * len(self._live) + 1024:
+            self._heap = list(self._live.values())
+            heapq.heapify(self._heap)
+
+    def discard(self, key: int) -> bool:
+        """Remove ``key``; whether it was there."""
+        return self._live.pop(key, None) is not None
+
+    def pop(self) -> int:
+        """The key of the smallest live entry, removed."""
+        while True:
+            entry = heapq.heappop(self._heap)
+            if self._live.get(entry[-1]) is entry:
+                del self._live[entry[-1]]
+                return entry[-1]
+
+    def __contains__(self, key: int) -> bool:
+        return key in self._live
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+
 class LFUEviction(EvictionPolicy):
     """Fewest reuses first, ties least recently released: a block shared by many requests
     (an instruction, a movie's description) outlives one-off review tails even when its last
@@ -89,34 +128,24 @@ class LFUEviction(EvictionPolicy):
     name = "lfu"
 
     def __init__(self) -> None:
-        self._heap: list[tuple[int, int, int]] = []
-        self._entry: dict[int, tuple[int, int, int]] = {}
+        self._heap = LazyHeap()
         self._hits: dict[int, int] = {}
         self._clock = itertools.count()
 
     def add(self, block_id: int) -> None:
-        entry = (self._hits.get(block_id, 0), next(self._clock), block_id)
-        self._entry[block_id] = entry
-        heapq.heappush(self._heap, entry)
-        if len(self._heap) > 4 * len(self._entry) + 1024:   # drop stale entries now and then
-            self._heap = list(self._entry.values())
-            heapq.heapify(self._heap)
+        self._heap.push((self._hits.get(block_id, 0), next(self._clock), block_id))
 
     def remove(self, block_id: int) -> None:
-        if self._entry.pop(block_id, None) is not None:
+        if self._heap.discard(block_id):
             self._hits[block_id] = self._hits.get(block_id, 0) + 1
 
     def victim(self) -> int:
-        while True:
-            entry = heapq.heappop(self._heap)
-            bid = entry[2]
-            if self._entry.get(bid) == entry:
-                del self._entry[bid]
-                self._hits.pop(bid, None)
-                return bid
+        bid = self._heap.pop()
+        self._hits.pop(bid, None)
+        return bid
 
     def __len__(self) -> int:
-        return len(self._entry)
+        return len(self._heap)
 
 
 def _policies() -> dict[str, type]:

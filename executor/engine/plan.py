@@ -15,11 +15,10 @@ it, and a lazily invalidated max-heap keeps the evictable blocks by next use.
 from __future__ import annotations
 
 import bisect
-import heapq
 import itertools
 
 from .block_manager import chain_keys
-from .eviction import EvictionPolicy
+from .eviction import EvictionPolicy, LazyHeap
 
 NEVER = 1 << 63
 _FUTURE = 1 << 62
@@ -36,9 +35,7 @@ class PlanEviction(EvictionPolicy):
     def __init__(self) -> None:
         self._uses: dict[int, list[int]] = {}       # key -> sorted positions of its readers
         self._reg: dict[object, tuple[int, list[int]]] = {}   # reader -> (position, keys)
-        self._version: dict[int, int] = {}          # evictable block -> live entry's version
-        self._live: dict[int, tuple] = {}           # evictable block -> its live heap entry
-        self._heap: list[tuple[int, int, int, int, int]] = []
+        self._heap = LazyHeap()                     # evictable blocks, furthest next use first
         self._clock = itertools.count()
 
     # ---- who will read what ---------------------------------------------------------------
@@ -96,34 +93,21 @@ class PlanEviction(EvictionPolicy):
 
     def _refresh(self, key: int) -> None:
         bid = self.blocks.by_key.get(key)
-        if bid is not None and bid in self._version:
+        if bid is not None and bid in self._heap:
             self._push(bid)
 
     # ---- the evictable set ----------------------------------------------------------------
     def _push(self, bid: int) -> None:
-        version = next(self._clock)
-        self._version[bid] = version
-        entry = (-self.next_use(bid), -self.blocks.depth_of[bid], version, bid)
-        self._live[bid] = entry
-        heapq.heappush(self._heap, entry)
-        if len(self._heap) > 4 * len(self._live) + 1024:    # drop stale entries now and then
-            self._heap = list(self._live.values())
-            heapq.heapify(self._heap)
+        self._heap.push((-self.next_use(bid), -self.blocks.depth_of[bid], next(self._clock), bid))
 
     def add(self, block_id: int) -> None:
         self._push(block_id)
 
     def remove(self, block_id: int) -> None:
-        self._version.pop(block_id, None)
-        self._live.pop(block_id, None)
+        self._heap.discard(block_id)
 
     def victim(self) -> int:
-        while True:
-            _, _, version, bid = heapq.heappop(self._heap)
-            if self._version.get(bid) == version:
-                del self._version[bid]
-                del self._live[bid]
-                return bid
+        return self._heap.pop()
 
     def __len__(self) -> int:
-        return len(self._version)
+        return len(self._heap)
