@@ -34,6 +34,8 @@ import time
 
 from common import DEFAULT_DATA, REPO, load_rows, machine, model_path, movie_prompt, sample_rows
 
+from executor.engine.block_manager import common_prefix
+
 EVICTIONS = ("lru", "lfu", "plan")
 PREEMPTIONS = ("newest", "srf", "cost")
 BLOCK = 16
@@ -151,14 +153,7 @@ def belady_prefill(prompts: list[list[int]], outputs: list[int], capacity: int) 
             hit += 1
         parent = bl[hit - 1][1] if hit else 0
         want = p[hit * BLOCK:min((hit + 1) * BLOCK, limit)]
-        best = 0
-        for key in children.get(parent, ()):
-            n = 0
-            for x, y in zip(cache[key][3], want):
-                if x != y:
-                    break
-                n += 1
-            best = max(best, n)
+        best = max((common_prefix(cache[key][3], want) for key in children.get(parent, ())), default=0)
         prefilled += len(p) - hit * BLOCK - best
         own = {key for _, key, _, _ in bl}
         pinned = -(-(len(p) + outputs[r]) // BLOCK)
