@@ -6,8 +6,9 @@ after the run ends. With the fields in a fixed order that is the most sharing an
 get (each trie node computed once), and a cache that holds one root-to-leaf path plus the
 batch in flight need lose none of it. (The engine's ``plan`` eviction, which is told this
 order, comes within a few percent of that at half the prefixes' KV; LRU can evict a prefix
-whose last rows are still queued behind the batch.) GGR (Liu et al., arXiv 2403.05821) reaches the same bound
-greedily; the sort reaches it exactly, in O(n log n) comparisons of token lists.
+whose last rows are still queued behind the batch.) GGR (Liu et al., arXiv 2403.05821)
+reaches the same bound greedily; the sort reaches it exactly, in O(n log n) comparisons of
+token lists.
 
 The metric is the paper's prefix hit rate: the share of prompt tokens that an earlier request
 in the order already computed, with an unbounded cache.

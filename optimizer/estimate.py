@@ -9,9 +9,9 @@ scaled by the predicate's selectivity (feedback, sample, or the default).
 Tokens come from the model's tokenizer; tokens served by the prefix cache, seconds and KV
 memory from the engine simulator (the engine's own scheduler and block manager, priced by the
 cost model, calibrated or not), run over the requests in the plan's order and the engine's
-KV budget, plus the cost model's per-request work outside the iterations. Nothing is inferred and no weights are loaded. The simulated cache starts empty:
-blocks an earlier statement left in the engine's cache make the actual run cheaper than
-estimated.
+KV budget, plus the cost model's per-request work outside the iterations. Nothing is inferred
+and no weights are loaded. The simulated cache starts empty: blocks an earlier statement left
+in the engine's cache make the actual run cheaper than estimated.
 """
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def estimate(plan: PhysicalPlan, ctx: PlanningContext) -> None:
     inferred: dict[str, set[str]] = {}   # call -> prompts an earlier operator will infer
     try:
         for op in plan.operators:
-            _estimate(op, plan, ctx, lent, unknown, inferred.setdefault(plan.memo_key[op.binding], set()))
+            _estimate(op, plan, ctx, lent, unknown,
+                      inferred.setdefault(plan.memo_key[op.binding], set()))
     finally:
         for memo, prompts in lent:
             for p in prompts:

@@ -7,8 +7,7 @@ a chunk and linear in the cached context before it (``prefill_attn`` = Σ c² + 
 ``prefill_cached`` = Σ m for the gather), fixed per-iteration, per-phase and per-sequence
 overheads, and host copies for swapped blocks. Beside the iteration terms, ``request`` prices
 the work each request costs outside any iteration (the chat template and tokenizer, admission,
-building its output): a filter over many short rows pays it once per row, and without it
-EXPLAIN underestimated such a filter by 40%. The layer count L of DESIGN's formula is folded
+building its output), which a filter over many short rows pays once per row. The layer count L of DESIGN's formula is folded
 into the coefficients, which ``fit`` finds by least squares on measured iterations
 (``infersql calibrate``), weighted for relative error.
 
@@ -70,12 +69,13 @@ TERMS = tuple(f.name for f in fields(IterationShape))
 REQUEST = "request"        # seconds per request outside the iterations; not an iteration term
 
 # Rough device figures for the uncalibrated default. CPU: the 2-core AMD EPYC of DESIGN's
-# "facts" (130-160 GFLOP/s fp32, 380 bf16); CUDA: a conservative datacenter GPU.
+# "facts" (130-160 GFLOP/s fp32, 380 bf16); CUDA: a conservative datacenter GPU. per_request
+# is host-side Python work on either: calibration measured 1.5-2.9e-4 s on that EPYC.
 _DEVICE = {
     "cpu": dict(flops={"float32": 140e9, "bfloat16": 380e9, "float16": 140e9}, mem_bw=10e9,
-                host_bw=5e9, fixed=1.5e-3, per_layer=2e-4, per_seq=4e-5, per_request=1e-3),
+                host_bw=5e9, fixed=1.5e-3, per_layer=2e-4, per_seq=4e-5, per_request=2e-4),
     "cuda": dict(flops={"float32": 50e12, "bfloat16": 300e12, "float16": 300e12}, mem_bw=2e12,
-                 host_bw=20e9, fixed=4e-3, per_layer=1e-4, per_seq=1e-5, per_request=1e-3),
+                 host_bw=20e9, fixed=4e-3, per_layer=1e-4, per_seq=1e-5, per_request=2e-4),
 }
 
 
