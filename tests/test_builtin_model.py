@@ -52,7 +52,7 @@ def test_review_sentiment_filter(conn):
     assert _column(conn, "LLM_FILTER('Is the review positive?', review)") == [True, False, True, False]
 
 
-@pytest.mark.xfail(strict=True, reason="current weights: 'mentions X' is at chance (48.9% held-out); "
+@pytest.mark.xfail(strict=True, reason="current weights: 'mentions X' is at chance (46% held-out); "
                                        "it answers yes on all four rows")
 def test_mentions_a_dog(conn):
     assert _column(conn, "LLM_FILTER('Does the text mention a dog?', note)") == [True, False, False, True]
