@@ -20,13 +20,19 @@ DEFAULT_DATA = REPO.parent / "shared" / "data"
 sys.path.insert(0, str(REPO))
 
 
-def load_rows(data: str | os.PathLike, table: str) -> list[dict]:
-    """Rows of ``table``.csv from a data folder (or ``data`` itself if it is a CSV file)."""
+def data_file(data: str | os.PathLike, table: str) -> Path:
+    """``table``.csv in a data folder (or ``data`` itself if it is a CSV file); exits if absent."""
     path = Path(data)
     if path.is_dir():
         path = path / f"{table}.csv"
     if not path.exists():
         sys.exit(f"no data at {path}: pass --data pointing at the folder that holds {table}.csv")
+    return path
+
+
+def load_rows(data: str | os.PathLike, table: str) -> list[dict]:
+    """Rows of ``table``.csv from a data folder (or ``data`` itself if it is a CSV file)."""
+    path = data_file(data, table)
     csv.field_size_limit(1 << 24)
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
@@ -55,6 +61,24 @@ def movie_prompt(row: dict) -> str:
             f"genres: {row['genres']}\n"
             f"reviewcontent: {clip(row['reviewcontent'], 60)}\n"
             "answer:")
+
+
+REVIEW_FILTER = "SELECT title FROM r WHERE LLM_FILTER('Does the critic recommend the film?', title, info, review)"
+
+
+def create_review_table(conn, data: str | os.PathLike, rows: int) -> None:
+    """Table ``r(title, info, review)``: ``rows`` shuffled movie reviews, the description and
+    review clipped so that a prompt fits the built-in model's 1,024-token context."""
+    conn.execute(f"CREATE TABLE r AS SELECT movietitle AS title, left(movieinfo, 300) AS info, "
+                 f"left(reviewcontent, 200) AS review FROM read_csv_auto('{data_file(data, 'movies')}') "
+                 f"ORDER BY hash(reviewcontent) LIMIT {rows}")
+
+
+def calibrate_into(database: str, model: str | None) -> None:
+    """``infersql calibrate`` in this process (on the main thread), stored in ``database``."""
+    from infersql.calibrate import main as calibrate
+
+    calibrate((["--model", model] if model else []) + ["--database", database, "--scale", "0.5"])
 
 
 def model_path(given: str | None, size: str) -> str:

@@ -27,19 +27,15 @@ import tempfile
 import threading
 import time
 
-from common import DEFAULT_DATA, machine
-
-SQL = "SELECT title FROM r WHERE LLM_FILTER('Does the critic recommend the film?', title, info, review)"
+from common import DEFAULT_DATA, REVIEW_FILTER, calibrate_into, create_review_table, machine
 
 
-def capture(movies: str, rows: int, model: str | None, database: str | None) -> tuple[object, list[list]]:
+def capture(data: str, rows: int, model: str | None, database: str | None) -> tuple[object, list[list]]:
     """(engine config, requests per engine call) of the filter query, answered once."""
     import infersql
 
     with infersql.connect(database, model=model) as conn:
-        conn.execute(f"CREATE TABLE r AS SELECT movietitle AS title, left(movieinfo, 300) AS info, "
-                     f"left(reviewcontent, 200) AS review FROM read_csv_auto('{movies}') "
-                     f"ORDER BY hash(reviewcontent) LIMIT {rows}")
+        create_review_table(conn, data, rows)
         engine = conn.engine
         calls: list[list] = []
         generate = engine.generate
@@ -49,7 +45,7 @@ def capture(movies: str, rows: int, model: str | None, database: str | None) -> 
             return generate(reqs, **kw)
 
         engine.generate = recording
-        conn.execute(SQL).fetchall()
+        conn.execute(REVIEW_FILTER).fetchall()
         return engine.config, calls
 
 
@@ -83,15 +79,12 @@ def main() -> None:
     args = ap.parse_args()
     from concurrent.futures import ThreadPoolExecutor
 
-    movies = os.path.join(args.data, "movies.csv") if os.path.isdir(args.data) else args.data
     with tempfile.TemporaryDirectory() as tmp:
         database = None
         if args.calibrate:
-            from infersql.calibrate import main as calibrate
-
             database = os.path.join(tmp, "calibrated.duckdb")
-            calibrate((["--model", args.model] if args.model else []) + ["--database", database, "--scale", "0.5"])
-        config, calls = capture(movies, args.rows, args.model, database)
+            calibrate_into(database, args.model)
+        config, calls = capture(args.data, args.rows, args.model, database)
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="long-lived")
     ways = {"new thread": on_new_thread, "long-lived thread": lambda fn: worker.submit(fn).result(),
             "main thread": lambda fn: fn()}

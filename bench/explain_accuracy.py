@@ -14,10 +14,10 @@ import json
 import os
 import tempfile
 
-from common import DEFAULT_DATA, machine
+from common import DEFAULT_DATA, REVIEW_FILTER, calibrate_into, create_review_table, machine
 
 QUERIES = [
-    "SELECT title FROM r WHERE LLM_FILTER('Does the critic recommend the film?', title, info, review)",
+    REVIEW_FILTER,
     "SELECT title, LLM('Summarize the review.', review, max_tokens := 8) FROM r ORDER BY title LIMIT 40",
 ]
 
@@ -29,16 +29,12 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=400)
     args = ap.parse_args()
     import infersql
-    from infersql.calibrate import main as calibrate
 
-    movies = os.path.join(args.data, "movies.csv") if os.path.isdir(args.data) else args.data
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "explain.duckdb")
-        calibrate((["--model", args.model] if args.model else []) + ["--database", db, "--scale", "0.5"])
+        calibrate_into(db, args.model)
         with infersql.connect(db, model=args.model) as conn:
-            conn.execute(f"CREATE TABLE r AS SELECT movietitle AS title, left(movieinfo, 300) AS info, "
-                         f"left(reviewcontent, 200) AS review FROM read_csv_auto('{movies}') "
-                         f"ORDER BY hash(reviewcontent) LIMIT {args.rows}")
+            create_review_table(conn, args.data, args.rows)
             conn.engine                                  # loaded before anything is timed
             print(f"\n{machine()}\n")
             print("| operator | calls est/actual | prompt tokens est/actual | cached est/actual | seconds est/actual | ratio |")
