@@ -7,9 +7,9 @@ a chunk and linear in the cached context before it (``prefill_attn`` = Σ c² + 
 ``prefill_cached`` = Σ m for the gather), fixed per-iteration, per-phase and per-sequence
 overheads, and host copies for swapped blocks. Beside the iteration terms, ``request`` prices
 the work each request costs outside any iteration (the chat template and tokenizer, admission,
-building its output), which a filter over many short rows pays once per row. The layer count L of DESIGN's formula is folded
-into the coefficients, which ``fit`` finds by least squares on measured iterations
-(``infersql calibrate``), weighted for relative error.
+building its output), which a filter over many short rows pays once per row. The layer count
+L of DESIGN's formula is folded into the coefficients, which ``fit`` finds by least squares on
+measured iterations (``infersql calibrate``), weighted for relative error.
 
 One place to get a model: ``load_cost_model`` returns the calibrated one from the catalog, or a
 default from the parameter count and the device (``calibrated == False``). The optimizer,

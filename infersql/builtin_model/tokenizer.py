@@ -9,9 +9,11 @@ word is the token with the space (``ĠMaria``); an answer starts the assistant t
 prefix space the answer's first token would be a different one (``Maria``, or ``Mar`` ``ia``),
 and copying a span would mean learning a second spelling of every word, impossible for words
 the model never saw. With it, an answer is the very tokens of the span, and the decoder strips
-the one leading space again, so the text returned is ``Maria Lopez``. The chat template is what ``Request(chat=True)`` applies;
-the assistant's answer starts right after ``<|assistant|>\\n``, where the engine scores the
-choices, and ends with ``<|endoftext|>``, the EOS that stops free-text generation.
+the one leading space again, so the text returned is ``Maria Lopez``.
+
+The chat template is what ``Request(chat=True)`` applies; the assistant's answer starts right
+after ``<|assistant|>\\n``, where the engine scores the choices, and ends with
+``<|endoftext|>``, the EOS that stops free-text generation.
 """
 from __future__ import annotations
 
