@@ -19,7 +19,7 @@ from .tasks import Pools
 
 SPLIT_SEED = 1234     # fixed: the held-out words must not move when the training seed does
 HELD_OUT = 0.2
-INVENTED = 1000       # invented names (and half as many cities and nouns) added to training
+INVENTED = 6000       # invented names (and half as many cities and nouns) added to training
 
 
 def _split(items: list, rng: random.Random) -> tuple[list, list]:
@@ -46,10 +46,11 @@ def _add_invented(train: Pools, avoid: set[str]) -> None:
     ``lexicon.invented_words``); held-out pools keep real words only, so the figures are about
     real names the model never saw."""
     rng = random.Random(SPLIT_SEED + 1)
-    train.first_names = train.first_names + lx.invented_words(rng, INVENTED, avoid, capitalize=True)
-    train.last_names = train.last_names + lx.invented_words(rng, INVENTED, avoid, capitalize=True)
-    train.cities = train.cities + lx.invented_words(rng, INVENTED // 2, avoid, capitalize=True)
-    train.invented_nouns = lx.invented_words(rng, INVENTED // 2, avoid, capitalize=False)
+    real = train.first_names + train.last_names + train.cities + train.nouns    # training words only
+    train.first_names = train.first_names + lx.invented_words(rng, INVENTED, avoid, True, real)
+    train.last_names = train.last_names + lx.invented_words(rng, INVENTED, avoid, True, real)
+    train.cities = train.cities + lx.invented_words(rng, INVENTED // 2, avoid, True, real)
+    train.invented_nouns = lx.invented_words(rng, INVENTED // 2, avoid, False, real)
 
 
 def pools(data: str | Path | None) -> tuple[Pools, Pools]:

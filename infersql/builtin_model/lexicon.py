@@ -176,17 +176,27 @@ VOWELS = "a e i o u a e i o ai ou ea".split()
 CODAS = ["", "", "", "n", "r", "l", "s", "m", "nd", "rt", "sk", "x"]
 
 
-def invented_words(rng: random.Random, n: int, avoid: set[str], capitalize: bool) -> list[str]:
-    """``n`` distinct pronounceable non-words (``velmora``, ``Kandris``), none in ``avoid``.
+def invented_words(rng: random.Random, n: int, avoid: set[str], capitalize: bool,
+                   sources: list[str] = ()) -> list[str]:
+    """``n`` distinct non-words (``velmora``, ``Kandris``, ``Osloston``), none in ``avoid``.
 
     Why: with a few dozen real names in training, a small model memorizes the names instead of
     learning to copy; invented words, cut by the tokenizer into arbitrary pieces, leave it no
     way to answer but to copy (or to match, for "does the text mention X") whatever it is shown.
+    Half are syllable words; the other half are spliced from the head of one ``sources`` word
+    and the tail of another. Syllables alone come from a small inventory, so the model learned
+    to guess a name's next syllable and copies of real names drifted after their first piece
+    (``Athens`` -> ``Aho``); spliced words are made of the pieces real words tokenize into.
     """
     out: dict[str, None] = {}
+    pieces = [w.lower() for w in sources if len(w) >= 4]
     while len(out) < n:
-        word = "".join(rng.choice(ONSETS) + rng.choice(VOWELS) for _ in range(rng.choice([1, 2, 2, 3])))
-        word += rng.choice(CODAS)
-        if 3 <= len(word) <= 10 and word not in avoid:
+        if pieces and len(out) % 2:
+            a, b = rng.sample(pieces, 2)
+            word = a[:rng.randint(2, len(a) - 1)] + b[rng.randint(1, len(b) - 2):]
+        else:
+            word = "".join(rng.choice(ONSETS) + rng.choice(VOWELS) for _ in range(rng.choice([1, 2, 2, 3])))
+            word += rng.choice(CODAS)
+        if 3 <= len(word) <= 12 and word.isalpha() and word not in avoid:
             out[word.capitalize() if capitalize else word] = None
     return list(out)

@@ -23,8 +23,8 @@ from .tokenizer import train_tokenizer
 
 log = logging.getLogger("infersql.builtin_model.train")
 
-DIMS = dict(hidden_size=256, intermediate_size=512, num_hidden_layers=4, num_attention_heads=8,
-            num_key_value_heads=4, max_position_embeddings=1024)
+DIMS = dict(hidden_size=192, intermediate_size=384, num_hidden_layers=4, num_attention_heads=6,
+            num_key_value_heads=3, max_position_embeddings=1024)
 
 
 def encode(tokenizer, ex: tasks.Example) -> tuple[list[int], list[int]]:
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", help="folder with movies.csv, products.csv, beer.csv (optional)")
     ap.add_argument("--out", default=str(MODEL_DIR), help="where to write the model folder")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--examples", type=int, default=170_000)
+    ap.add_argument("--examples", type=int, default=240_000)
     ap.add_argument("--copy-first", type=float, default=0.2,
                     help="share of examples, trained first, drawn with tasks.COPY_FIRST_WEIGHTS")
     ap.add_argument("--epochs", type=float, default=1.0)
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaConfig, LlamaForCausalLM, get_cosine_with_min_lr_schedule_with_warmup
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -151,9 +151,8 @@ def main(argv: list[str] | None = None) -> None:
         plan += batches(encoded, range(first, len(encoded)), args.batch_tokens, rng)
     plan = plan[:int(len(plan) * args.epochs / math.ceil(args.epochs))]
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05, betas=(0.9, 0.98))
-    warmup = max(1, len(plan) // 30)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / warmup) * (
-        0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / len(plan))))))
+    sched = get_cosine_with_min_lr_schedule_with_warmup(
+        opt, num_warmup_steps=max(1, len(plan) // 30), num_training_steps=len(plan), min_lr_rate=0.05)
     model.train()
     for step, batch in enumerate(plan):
         ids, mask, labels = collate([encoded[i] for i in batch], eos)
