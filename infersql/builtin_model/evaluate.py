@@ -52,14 +52,14 @@ def held_out(data_dir: str | None, per_family: int, seen: set[str]) -> list[task
     _, pool = data.pools(data_dir)
     out: list[tasks.Example] = []
     for family, generators in tasks.GENERATORS.items():
-        synthetic = [g for g, _ in generators if "real" not in g.__name__]
+        synthetic = [g for g, _ in generators if not tasks.needs_rows(g)]
         kept = 0
         while kept < per_family:
             ex = synthetic[kept % len(synthetic)](rng, pool)
             if _fields(ex) not in seen:
                 out.append(ex)
                 kept += 1
-    real = [g for fam in tasks.GENERATORS.values() for g, _ in fam if g.__name__.endswith("real_sentiment")]
+    real = [g for fam in tasks.GENERATORS.values() for g, _ in fam if tasks.needs_rows(g)]
     if pool.movie_reviews:
         for k in range(per_family):
             ex = real[k % len(real)](rng, pool)

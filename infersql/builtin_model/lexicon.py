@@ -178,7 +178,7 @@ CODAS = ["", "", "", "n", "r", "l", "s", "m", "nd", "rt", "sk", "x"]
 
 def invented_words(rng: random.Random, n: int, avoid: set[str], capitalize: bool,
                    sources: list[str] = ()) -> list[str]:
-    """``n`` distinct non-words (``velmora``, ``Kandris``, ``Osloston``), none in ``avoid``.
+    """``n`` distinct non-words (``velmora``, ``Kandris``, ``Samueen``), none in ``avoid``.
 
     Why: with a few dozen real names in training, a small model memorizes the names instead of
     learning to copy; invented words, cut by the tokenizer into arbitrary pieces, leave it no

@@ -392,13 +392,19 @@ FAMILY_WEIGHTS = {"filter": 0.40, "classify": 0.30, "extract": 0.30}
 COPY_FIRST_WEIGHTS = {"filter": 0.25, "classify": 0.15, "extract": 0.6}
 
 
+def needs_rows(gen) -> bool:
+    """Whether a generator draws real rows from ``--data`` (its name says ``real``); without the
+    data folder it is skipped, and the evaluation scores it as its own row."""
+    return "real" in gen.__name__
+
+
 def sample(rng: random.Random, pools: Pools, family: str | None = None,
            weights: dict[str, float] = FAMILY_WEIGHTS) -> Example:
     """One example; generators that need real rows are skipped when the pools have none."""
     if family is None:
         family = rng.choices(list(weights), weights=list(weights.values()))[0]
     gens = [(g, w) for g, w in GENERATORS[family]
-            if "real" not in g.__name__ or pools.movie_reviews]
+            if not needs_rows(g) or pools.movie_reviews]
     gen = rng.choices([g for g, _ in gens], weights=[w for _, w in gens])[0]
     return gen(rng, pools)
 
