@@ -46,14 +46,12 @@ def test_review_sentiment_classify(conn):
         "positive", "negative", "positive", "negative"]
 
 
-@pytest.mark.xfail(strict=True, reason="current weights: row 4 ('Awful. It broke the first day ...') "
-                                       "reads as positive to the yes/no form")
 def test_review_sentiment_filter(conn):
     assert _column(conn, "LLM_FILTER('Is the review positive?', review)") == [True, False, True, False]
 
 
-@pytest.mark.xfail(strict=True, reason="current weights: 'mentions X' is at chance (55% held-out); "
-                                       "row 1's dog is missed")
+@pytest.mark.xfail(strict=True, reason="current weights: 'mentions X' is near chance (62% held-out); "
+                                       "rows 1 and 4 miss their dog, row 3 finds one")
 def test_mentions_a_dog(conn):
     assert _column(conn, "LLM_FILTER('Does the text mention a dog?', note)") == [True, False, False, True]
 
@@ -85,8 +83,8 @@ def test_free_text_copies_a_number_or_a_word(conn):
     assert got == [want for _, _, want in cases]
 
 
-@pytest.mark.xfail(strict=True, reason="current weights: the name is copied, but the price question "
-                                       "over the same text answers the name too")
+@pytest.mark.xfail(strict=True, reason="current weights: the name is copied whole, but the price "
+                                       "45 comes out as 85")
 def test_free_text_copies_a_span(conn):
     got = conn.execute("SELECT LLM('What is the name of the person?', text), LLM('What is the price?', text) "
                        "FROM (VALUES ('Yesterday Maria Lopez called about the lamp. It cost 45 dollars.')) v(text)"

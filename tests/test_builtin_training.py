@@ -7,7 +7,6 @@ are spans of the prompt token for token, held-out texts never occur in training,
 """
 import json
 import random
-from collections import Counter
 
 import pytest
 
@@ -47,7 +46,7 @@ def test_examples_are_rendered_as_the_sql_functions_render(pools):
         for _ in range(30):
             ex = tasks.sample(rng, pools[0], family)
             assert ex.family == family
-            if family == "extract":
+            if family in ("extract", "exercise"):          # free text: a span of the prompt
                 assert ex.choices is None and ex.answer in ex.prompt
             else:
                 assert ex.answer in ex.choices
@@ -70,8 +69,8 @@ def test_held_out_words_never_reach_training(pools):
 def test_copy_first_part_comes_first(pools):
     rng = random.Random(2)
     exs = tasks.training_examples(rng, pools[0], 3000, copy_first=0.3)
-    first, rest = Counter(e.family for e in exs[:900]), Counter(e.family for e in exs[900:])
-    assert first["extract"] / 900 > 0.5 > rest["extract"] / 2100
+    copying = lambda part: sum(e.family in ("extract", "exercise") for e in part) / len(part)  # noqa: E731
+    assert copying(exs[:900]) > 0.6 > copying(exs[900:])
 
 
 def test_the_one_command_trains_a_model_the_engine_loads(tmp_path):
@@ -86,9 +85,9 @@ def test_the_one_command_trains_a_model_the_engine_loads(tmp_path):
     finally:
         torch.set_num_threads(threads)        # the command sets it for its process
     args = json.loads((out / evaluate.TRAINING_ARGS).read_text())
-    assert args["examples"] == 120 and args["seed"] == 0
+    assert args["examples"] == 120 and args["seed"] == 1      # the shipped weights' seed
     seen = evaluate.training_fields(out, None)
-    rng = random.Random(0)
+    rng = random.Random(args["seed"])
     train_pool, _ = data.pools(None)
     again = tasks.training_examples(rng, train_pool, 120, args["copy_first"])
     assert {evaluate._fields(e) for e in again} == seen
