@@ -13,6 +13,8 @@ import pytest
 from infersql.builtin_model import data, evaluate, lexicon, tasks, train
 from infersql.builtin_model.tokenizer import train_tokenizer
 
+FREE_TEXT = ("extract", "exercise")       # families answered by copying a span, not by a choice
+
 
 @pytest.fixture(scope="module")
 def pools():
@@ -46,7 +48,7 @@ def test_examples_are_rendered_as_the_sql_functions_render(pools):
         for _ in range(30):
             ex = tasks.sample(rng, pools[0], family)
             assert ex.family == family
-            if family in ("extract", "exercise"):          # free text: a span of the prompt
+            if family in FREE_TEXT:
                 assert ex.choices is None and ex.answer in ex.prompt
             else:
                 assert ex.answer in ex.choices
@@ -69,7 +71,7 @@ def test_held_out_words_never_reach_training(pools):
 def test_copy_first_part_comes_first(pools):
     rng = random.Random(2)
     exs = tasks.training_examples(rng, pools[0], 3000, copy_first=0.3)
-    copying = lambda part: sum(e.family in ("extract", "exercise") for e in part) / len(part)  # noqa: E731
+    copying = lambda part: sum(e.family in FREE_TEXT for e in part) / len(part)  # noqa: E731
     assert copying(exs[:900]) > 0.6 > copying(exs[900:])
 
 

@@ -112,6 +112,12 @@ def product_name(rng: random.Random, category: str) -> str:
     return _cap(name) if rng.random() < 0.5 else name.title()
 
 
+def mention_nouns(rng: random.Random, p: Pools) -> list[str]:
+    """The nouns a synthetic mention text draws from: in training, invented ones 40% of the
+    time, so that "is X mentioned" cannot be answered from memory of the few real nouns."""
+    return p.invented_nouns if p.invented_nouns and rng.random() < 0.4 else p.nouns
+
+
 def _mentions(text: str, noun: str) -> bool:
     return re.search(rf"\b{re.escape(noun)}(s|es)?\b", text, re.IGNORECASE) is not None
 
@@ -170,7 +176,7 @@ def f_mention(rng: random.Random, p: Pools) -> Example:
         yes = bool(askable) and rng.random() < 0.5
         noun = rng.choice(askable) if yes else rng.choice([n for n in p.nouns if n not in present])
     else:
-        nouns = p.invented_nouns if p.invented_nouns and rng.random() < 0.4 else p.nouns
+        nouns = mention_nouns(rng, p)
         text, used = filler_text(rng, nouns, rng.choice([1, 2, 2, 3]))
         yes = rng.random() < 0.5
         noun = rng.choice(sorted(used)) if yes else rng.choice([n for n in nouns if n not in used])
@@ -389,7 +395,7 @@ def _exercise(task, instruction, fields, answer) -> Example:
 def e_match(rng: random.Random, p: Pools) -> Example:
     """Which of the words in the question occurs in the text: the comparison behind "mentions
     X", with an answer that names the match rather than one yes/no token."""
-    nouns = p.invented_nouns if p.invented_nouns and rng.random() < 0.4 else p.nouns
+    nouns = mention_nouns(rng, p)
     text, used = filler_text(rng, nouns, rng.choice([1, 2]))
     hit = rng.choice(sorted(used))
     options = [hit] + rng.sample([n for n in nouns if n not in used], rng.randint(1, 3))
