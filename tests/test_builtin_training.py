@@ -100,3 +100,16 @@ def test_the_one_command_trains_a_model_the_engine_loads(tmp_path):
     for ex, got in zip(held, answers):
         if ex.choices:
             assert got in ex.choices          # constrained decoding: always one of them
+
+
+def test_dropping_a_seen_example_leaves_the_rest_of_the_held_out_list_alone():
+    """Two runs train on different sets, so each drops different held-out examples; their
+    figures compare only if every example neither run saw is the same in both lists."""
+    full = evaluate.held_out(None, 8, set())
+    assert len({e.prompt for e in full}) == len(full)
+    dropped = full[3]
+    again = evaluate.held_out(None, 8, {evaluate._fields(dropped)})
+    assert dropped not in again and len(again) == len(full)
+    assert [e for e in again if e in full] == [e for e in full if e is not dropped]
+    replacement, = [e for e in again if e not in full]
+    assert (replacement.family, replacement.task) == (dropped.family, dropped.task)
