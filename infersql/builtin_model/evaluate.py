@@ -44,11 +44,11 @@ def training_fields(model_dir: Path, data_dir: str | None) -> set[str]:
                                                          args.get("copy_first", 0.0))}
 
 
-def _draw(family: str, k: int) -> random.Random:
-    """The generator of the ``k``-th candidate of ``family``: its own seed, so that dropping an
+def _draw(task: str, k: int) -> random.Random:
+    """The generator of the ``k``-th candidate of ``task``: its own seed, so that dropping an
     example (because one run trained on its fields) leaves every other example as it was, and
     two runs are scored on the same list wherever neither trained on it."""
-    return random.Random(f"{EVAL_SEED}/{family}/{k}")
+    return random.Random(f"{EVAL_SEED}/{task}/{k}")
 
 
 def held_out(data_dir: str | None, per_family: int, seen: set[str]) -> list[tasks.Example]:
@@ -59,8 +59,8 @@ def held_out(data_dir: str | None, per_family: int, seen: set[str]) -> list[task
     out: list[tasks.Example] = []
     for family, generators in tasks.GENERATORS.items():
         synthetic = [g for g, _ in generators if not tasks.needs_rows(g)]
-        for task in synthetic:
-            share = per_family // len(synthetic) + (synthetic.index(task) < per_family % len(synthetic))
+        for i, task in enumerate(synthetic):
+            share = per_family // len(synthetic) + (i < per_family % len(synthetic))
             k = kept = 0
             while kept < share:
                 ex = task(_draw(f"{family}/{task.__name__}", k), pool)
