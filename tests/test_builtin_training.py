@@ -68,6 +68,17 @@ def test_held_out_words_never_reach_training(pools):
     assert held.invented_nouns == []          # the figures are about real words
 
 
+def test_growing_one_word_list_moves_no_other_split(monkeypatch):
+    """Each list is split by a generator of its own: adding a noun keeps the held-out names
+    and cities (and, with ``--data``, movies) where they were, so figures stay comparable."""
+    before = data.pools(None)[1]
+    monkeypatch.setattr(lexicon, "NOUNS", lexicon.NOUNS + [f"gadget{i}" for i in range(60)])
+    after = data.pools(None)[1]
+    assert (after.first_names, after.last_names, after.cities) == (before.first_names, before.last_names,
+                                                                  before.cities)
+    assert after.nouns != before.nouns
+
+
 def test_copy_first_part_comes_first(pools):
     rng = random.Random(2)
     exs = tasks.training_examples(rng, pools[0], 3000, copy_first=0.3)

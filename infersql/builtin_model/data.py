@@ -22,9 +22,11 @@ HELD_OUT = 0.2
 INVENTED = 6000       # invented names (and half as many cities and nouns) added to training
 
 
-def _split(items: list, rng: random.Random) -> tuple[list, list]:
+def _split(items: list, kind: str) -> tuple[list, list]:
+    """(train, held out) ``items``, shuffled by a generator of the kind's own: growing one word
+    list moves no other split (the held-out movies stay put when a city is added)."""
     items = sorted(set(items))
-    rng.shuffle(items)
+    random.Random(f"{SPLIT_SEED}/{kind}").shuffle(items)
     k = max(1, int(len(items) * HELD_OUT))
     return items[k:], items[:k]
 
@@ -55,9 +57,8 @@ def _add_invented(train: Pools, avoid: set[str]) -> None:
 
 def pools(data: str | Path | None) -> tuple[Pools, Pools]:
     """(train, held_out) pools; real rows only when ``data`` names the shared data folder."""
-    rng = random.Random(SPLIT_SEED)
-    nouns = _split(lx.NOUNS, rng)
-    firsts, lasts, cities = _split(lx.FIRST_NAMES, rng), _split(lx.LAST_NAMES, rng), _split(lx.CITIES, rng)
+    nouns, firsts = _split(lx.NOUNS, "nouns"), _split(lx.FIRST_NAMES, "first names")
+    lasts, cities = _split(lx.LAST_NAMES, "last names"), _split(lx.CITIES, "cities")
     train = Pools(nouns[0], firsts[0], lasts[0], cities[0])
     held = Pools(nouns[1], firsts[1], lasts[1], cities[1])
     _add_invented(train, {w.lower() for w in lx.NOUNS + lx.FIRST_NAMES + lx.LAST_NAMES + lx.CITIES})
@@ -66,11 +67,11 @@ def pools(data: str | Path | None) -> tuple[Pools, Pools]:
     folder = Path(data)
     movies = [dict(r, reviewcontent=_clean(r["reviewcontent"]), movieinfo=_clean(r["movieinfo"]))
               for r in _read(folder, "movies.csv") if r["reviewcontent"].strip()]
-    titles = _split([r["movietitle"] for r in movies], rng)
+    titles = _split([r["movietitle"] for r in movies], "movies")
     products = [dict(r, text=_clean(r["text"])) for r in _read(folder, "products.csv")]
-    asins = _split([r["parent_asin"] for r in products], rng)
-    beers = _read(folder, "beer.csv")
-    beer_ids = _split([r["beer/beerId"] for r in beers], rng)
+    asins = _split([r["parent_asin"] for r in products], "products")
+    beers = [dict(r, **{k: _clean(r[k]) for k in ("beer/name", "beer/style")}) for r in _read(folder, "beer.csv")]
+    beer_ids = _split([r["beer/beerId"] for r in beers], "beers")
     for pool, t, a, b in ((train, titles[0], asins[0], beer_ids[0]), (held, titles[1], asins[1], beer_ids[1])):
         t, a, b = set(t), set(a), set(b)
         pool.movie_rows = [r for r in movies if r["movietitle"] in t]

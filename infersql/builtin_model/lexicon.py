@@ -38,6 +38,27 @@ NEG_PHRASES = [
     "the worst I have seen",
 ]
 
+# What happened, with no judging word in it: buyers and viewers often say only that, and a
+# model that keys on adjectives alone calls such a complaint positive.
+POS_EVENTS = [
+    "it arrived early", "it still works after two years", "it does exactly what it says",
+    "the kids play with it every day", "support answered within an hour", "it fits perfectly",
+    "I use it every morning", "setup took two minutes", "the battery lasts all week",
+    "I laughed the whole time", "I have watched it three times", "we ordered a second one",
+    "the staff were so kind", "the food came hot and fast", "I bought one for my sister too",
+    "it survived a fall down the stairs", "the colors look even better in person",
+    "the story kept me hooked until the end", "my whole family uses it", "it was worth the wait",
+]
+NEG_EVENTS = [
+    "it stopped working after two days", "it arrived damaged", "the box was empty",
+    "it cracked the first time I used it", "the screen went black after a week",
+    "customer service ignored my emails", "support never called back", "I had to send it back",
+    "it leaked all over the floor", "the battery died within an hour", "the parts did not fit",
+    "half the pieces were missing", "it smelled like burnt plastic", "the zipper came off",
+    "it shrank after one wash", "the plot made no sense", "I fell asleep halfway through",
+    "the food came cold", "they charged me twice", "the refund never came",
+]
+
 THINGS = """movie film book album show product phone blender jacket game beer coffee restaurant
 hotel novel series play concert toaster lamp chair sandwich burger pizza laptop camera headphones
 shoes backpack sequel documentary cartoon""".split()
@@ -55,7 +76,22 @@ guitar piano violin drum trumpet song dance painting photo poem letter newspaper
 computer phone camera television radio clock watch key door window table chair bed
 sword gun knife hammer rope ladder umbrella hat shirt dress coat boot glove scarf ring
 rain snow storm wind sun moon star cloud fire ice money gold diamond treasure map
-ghost robot alien zombie dragon wizard witch monster vampire pirate ninja cowboy detective""".split()
+ghost robot alien zombie dragon wizard witch monster vampire pirate ninja cowboy detective
+penguin parrot turtle camel zebra giraffe kangaroo koala panda squirrel deer moose donkey goose
+swan crab lobster octopus jellyfish butterfly beetle snail worm bat hedgehog raccoon beaver otter
+seal walrus hamster helicopter submarine scooter wagon canoe yacht tram subway ambulance van jeep
+sled mango pineapple melon watermelon coconut plum apricot kiwi lime raspberry blueberry avocado
+cucumber garlic mushroom cabbage lettuce spinach pumpkin corn bean sausage bacon ham noodle
+pancake waffle muffin donut yogurt honey jam candy popcorn cereal tea juice lemonade garage attic
+basement balcony hallway cellar tower lighthouse barn stable palace temple mosque cathedral
+theater cinema station prison bakery pharmacy factory warehouse cottage cabin tent valley canyon
+volcano glacier waterfall cave meadow swamp jungle cliff hill pond stream bay dentist engineer
+plumber sailor captain artist poet judge priest banker waiter cashier janitor firefighter
+astronaut professor student clown magician knight flute harp cello saxophone accordion banjo
+harmonica trombone mirror candle vase pillow blanket curtain carpet sofa shelf drawer bucket
+basket bottle jar cup plate spoon fork wallet purse suitcase necklace bracelet earring sock sandal
+apron rainbow tornado meteor lightning hurricane giant troll goblin elf fairy mermaid ogre mummy
+skeleton""".split()
 
 FILLER = [
     "The {a} sat next to the {b}.", "We saw a {a} near the {b}.", "My friend talked about the {a} all day.",
@@ -119,6 +155,12 @@ portable|large|small|blue|black|red|green|white|wooden|plastic|ceramic|cotton|le
 professional|classic|modern|vintage|2-pack|set of 3|extra large|mini|foldable|waterproof""".replace(
     "\n", "").split("|")
 
+# Never a word of a category's name: with "for kids" and "for the office" among them (run X),
+# a kitchen item could say "kids" or "office", and the runs answered "yes" to "is it a kitchen
+# item" for every toy; without them (run Z) they did not.
+PRODUCT_SUFFIXES = """for adults|for men|for women|for beginners|for travel|with case|with lid|
+pack of 2|set of 3|2 pack|large|small|black""".replace("\n", "").split("|")
+
 BRANDS = """Acme Zenith Orbit Nova Pioneer Summit Apex Vertex Harbor Maple Cedar Falcon Atlas
 Lumen Kestrel Willow Granite Comet Echo Polar Sterling Juniper""".split()
 
@@ -156,14 +198,68 @@ Olivia Peter Quinn Rachel Samuel Tara Umar Victor Wendy Xavier Yusuf Zoe Amir Bi
 Elena Felix Gina Hugo Ines Jonas Kenji Lena Marco Nina Oscar Priya Rosa Stefan Tomas Ursula Vera
 Walter Yara Ahmed Beatriz Chen Dmitri Fatima Giorgio Hana Igor Julia Kofi Lucia Mateo Noor Pablo
 Sofia Theo Ana Ben Clara Daniel Eva George Hannah Ivan Jasmine Kevin Laura Mike Nadia Omar Paula
-Ravi Sara Tim Vivian William""".split()
+Ravi Sara Tim Vivian William
+Aaron Abigail Adam Adrian Aisha Alan Albert Alex Alicia Amelia Andrea Andrew Angela Anna Anthony
+Arjun Arthur Astrid Aurora Barbara Bruno Caleb Camila Catherine Charles Charlotte Chloe
+Christopher Claire Damian Dario Deepak Dylan Edgar Edward Eleanor Elias Elif Emil Emily Emir Eric
+Erik Esther Ethan Fabio Fernando Fiona Francesca Gabriel Gustav Harry Hector Helen Ingrid Irene
+Isaac Jamal Javier Jessica Joanna Joel John Jorge Joseph Joyce Juan Julian Kai Karim Katarina
+Kwame Lars Layla Leila Liam Lily Linda Lorenzo Louis Lucas Luis Luka Magnus Malik Marcus Margaret
+Marta Mei Mia Michael Miguel Mila Mohammed Monica Naomi Nicolas Nikolai Nora Olga Pedro Petra
+Rafael Ramon Rebecca Ricardo Robert Roman Ruby Ryan Saanvi Salma Samir Sarah Sean Selin Sergio
+Simon Sonia Stella Susan Tariq Teresa Valentina Vikram Wei Yuki Zainab Zara Ada Aiko Anya Bao
+Chidi Dina Femi Goran Hiro Ilse Jin Kasia Lotte Mariam Nils Oren Pia Rania Sven Tomoko Uma Vlad
+Wim Yosef Zeynep""".split()
 LAST_NAMES = """Smith Jones Garcia Chen Patel Kim Nguyen Müller Rossi Silva Novak Khan Brown
 Lopez Wilson Tanaka Ivanova Dubois Larsen Cohen Okafor Costa Martin Walker Hughes Moreau Becker
-Fischer Romano Sato Reyes Haddad Berg Lindqvist Mendes Park Singh Weber Ortiz Murphy Quinn""".split()
+Fischer Romano Sato Reyes Haddad Berg Lindqvist Mendes Park Singh Weber Ortiz Murphy Quinn
+Anderson Thomas Jackson Harris Clark Lewis Robinson Young Allen Wright Scott Baker Adams Nelson
+Campbell Mitchell Roberts Carter Phillips Evans Turner Torres Parker Collins Edwards Stewart
+Morris Rogers Reed Cook Morgan Bell Bailey Rivera Cooper Richardson Cox Howard Ward Peterson
+Ramirez Watson Brooks Kelly Sanders Bennett Barnes Ross Henderson Coleman Jenkins Perry Powell
+Patterson Flores Butler Simmons Foster Gonzales Bryant Russell Griffin Diaz Hayes Myers Ford
+Hamilton Graham Sullivan Wallace Cole Owens Reynolds Fisher Ellis Harrison Gibson McDonald Cruz
+Marshall Gomez Murray Freeman Wells Webb Simpson Stevens Tucker Hunter Hicks Crawford Boyd Mason
+Kennedy Warren Dixon Ramos Burns Gordon Shaw Holmes Robertson Hunt Daniels Palmer Mills Nichols
+Grant Ferguson Hawkins Dunn Perkins Hudson Spencer Gardner Stephens Payne Pierce Matthews Arnold
+Wagner Willis Watkins Olson Carroll Duncan Snyder Cunningham Bradley Andrews Harper Riley
+Armstrong Carpenter Weaver Lawrence Elliott Chavez Kelley Franklin Lawson Schmidt Schneider Meyer
+Schulz Hoffmann Koch Bauer Richter Neumann Zimmermann Braun Hartmann Krause Lehmann Fuchs Jensen
+Nielsen Hansen Pedersen Andersen Johansson Karlsson Nilsson Eriksson Olsen Virtanen Korhonen
+Nieminen Kowalski Nowak Wisniewski Wojcik Kaminski Lewandowski Horvath Kovacs Szabo Toth Popescu
+Ionescu Petrov Sokolov Volkov Kuznetsov Lebedev Kozlov Morozov Yilmaz Kaya Demir Sahin Celik
+Ozturk Aydin Arslan Dogan Suzuki Takahashi Watanabe Yamamoto Nakamura Kobayashi Kato Yoshida
+Yamada Sasaki Matsumoto Inoue Kimura Hayashi Shimizu Yamazaki Ikeda Hashimoto Wang Zhang Liu Yang
+Huang Zhao Zhou Choi Jung Kang Yoon Jang Kwon Hwang Tran Pham Hoang Phan Dang Bui Ngo Duong Sharma
+Gupta Kumar Reddy Iyer Nair Menon Rao Bose Mehta Shah Joshi Desai Kapoor Malhotra Chopra Banerjee
+Mukherjee Hussain Rahman Hassan Ibrahim Mahmoud Mansour Nasser Saleh Khalil Aziz Mensah Owusu
+Boateng Adeyemi Okonkwo Nwosu Balogun Kamau Mwangi Otieno Njoroge Dlamini Nkosi Ndlovu Mokoena
+Santos Oliveira Souza Rodrigues Ferreira Alves Pereira Gomes Ribeiro Carvalho Almeida Barbosa
+Rocha Teixeira Fernandes Sousa Hernandez Gonzalez Perez Sanchez Castillo Jimenez Vargas Romero
+Alvarez Ruiz""".split()
 
 CITIES = """Paris London Tokyo Berlin Madrid Rome Lisbon Vienna Prague Dublin Oslo Boston Chicago
 Toronto Sydney Cairo Mumbai Seoul Lima Nairobi Athens Warsaw Zurich Denver Austin Seattle Miami
-Istanbul Bangkok Manila Havana Dakar Helsinki Geneva Milan Porto Kyoto Osaka Delhi Quito""".split()
+Istanbul Bangkok Manila Havana Dakar Helsinki Geneva Milan Porto Kyoto Osaka Delhi Quito
+Amsterdam Antwerp Barcelona Valencia Seville Naples Venice Turin Munich Hamburg Frankfurt
+Stuttgart Dresden Leipzig Krakow Gdansk Budapest Bucharest Belgrade Zagreb Ljubljana Bratislava
+Tallinn Riga Vilnius Minsk Kyiv Odessa Moscow Tbilisi Yerevan Baku Ankara Izmir Beirut Amman
+Jerusalem Tehran Baghdad Riyadh Jeddah Doha Dubai Muscat Karachi Lahore Kabul Dhaka Kolkata
+Chennai Bangalore Hyderabad Pune Jaipur Kathmandu Colombo Yangon Hanoi Vientiane Jakarta Surabaya
+Singapore Taipei Shanghai Beijing Shenzhen Guangzhou Wuhan Chengdu Nanjing Busan Nagoya Sapporo
+Fukuoka Melbourne Brisbane Perth Adelaide Auckland Wellington Christchurch Honolulu Anchorage
+Vancouver Calgary Edmonton Winnipeg Ottawa Montreal Quebec Halifax Detroit Cleveland Pittsburgh
+Philadelphia Baltimore Atlanta Nashville Memphis Dallas Houston Phoenix Tucson Portland Sacramento
+Oakland Minneapolis Milwaukee Omaha Tampa Orlando Richmond Buffalo Albany Hartford Providence
+Valparaiso Cordoba Montevideo Asuncion Bogota Medellin Caracas Maracaibo Guayaquil Cusco Arequipa
+Recife Fortaleza Brasilia Curitiba Manaus Belem Monterrey Guadalajara Tijuana Cancun Oaxaca Puebla
+Tegucigalpa Managua Kingston Nassau Lagos Abuja Accra Kumasi Lome Cotonou Bamako Niamey Khartoum
+Mombasa Kampala Kigali Lusaka Harare Maputo Luanda Windhoek Durban Pretoria Johannesburg
+Casablanca Marrakesh Rabat Tunis Algiers Tripoli Alexandria Luxor Reykjavik Bergen Gothenburg
+Malmo Aarhus Tampere Turku Rotterdam Utrecht Eindhoven Ghent Bruges Luxembourg Strasbourg Lyon
+Marseille Toulouse Bordeaux Nantes Lille Basel Bern Lausanne Salzburg Innsbruck Graz Bologna Genoa
+Palermo Verona Pisa Granada Bilbao Malaga Zaragoza Coimbra Braga Edinburgh Glasgow Manchester
+Liverpool Leeds Bristol Cardiff Belfast Cork Galway Aberdeen Oxford Cambridge York""".split()
 
 COLORS = "red blue green yellow black white orange purple pink brown gray silver gold beige".split()
 

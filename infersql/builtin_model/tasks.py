@@ -76,12 +76,15 @@ def review_text(rng: random.Random, positive: bool | None, thing: str, nouns: li
     else:
         adjs = lx.POSITIVE if positive else lx.NEGATIVE
         phrases = lx.POS_PHRASES if positive else lx.NEG_PHRASES
+        e, f = rng.sample(lx.POS_EVENTS if positive else lx.NEG_EVENTS, 2)
         a, b = rng.sample(adjs, 2)
         forms = [f"The {thing} was {a}.", f"What {_article(a)} {a} {thing}!", f"{_cap(a)} {thing}.",
                  f"This {thing} is {a} and {b}.", f"Honestly {a}.", f"A {a}, {b} {thing}.",
                  f"{_cap(a)} from start to finish.", f"It was {a}, really {b}.",
                  f"{_cap(rng.choice(phrases))}.", f"The {thing} is {a}; {rng.choice(phrases)}.",
-                 f"I found it {a}.", f"Simply {a}. {_cap(rng.choice(phrases))}."]
+                 f"I found it {a}.", f"Simply {a}. {_cap(rng.choice(phrases))}.",
+                 f"{_cap(a)}.", f"{_cap(a)}!", f"{_cap(e)}.", f"{_cap(e)} and {f}.",
+                 f"{_cap(a)}. {_cap(e)}.", f"{_cap(e)}, {rng.choice(phrases)}."]
         parts = rng.sample(forms, rng.choice([1, 2, 2, 3]))
     if rng.random() < 0.4:
         n1, n2 = rng.sample(nouns, 2)
@@ -109,13 +112,20 @@ def product_name(rng: random.Random, category: str) -> str:
     if rng.random() < 0.5:
         parts.insert(0, rng.choice(lx.BRANDS))
     name = " ".join(parts)
-    return _cap(name) if rng.random() < 0.5 else name.title()
+    name = _cap(name) if rng.random() < 0.5 else name.title()
+    if rng.random() < 0.3:      # store titles often say who or what it is for
+        name += " " + rng.choice(lx.PRODUCT_SUFFIXES)
+    return name
+
+
+INVENTED_SHARE = 0.4
 
 
 def mention_nouns(rng: random.Random, p: Pools) -> list[str]:
-    """The nouns a synthetic mention text draws from: in training, invented ones 40% of the
-    time, so that "is X mentioned" cannot be answered from memory of the few real nouns."""
-    return p.invented_nouns if p.invented_nouns and rng.random() < 0.4 else p.nouns
+    """The nouns a synthetic mention text draws from: in training, invented ones
+    ``INVENTED_SHARE`` of the time, so that "is X mentioned" cannot be answered from memory of
+    the few real nouns."""
+    return p.invented_nouns if p.invented_nouns and rng.random() < INVENTED_SHARE else p.nouns
 
 
 def _mentions(text: str, noun: str) -> bool:
@@ -338,8 +348,12 @@ def e_number(rng: random.Random, p: Pools) -> Example:
         ("We sold {n} units of the {t}.", ["How many units were sold?", "What is the number?"]),
         ("Order number {n}: one {t}.", ["What is the order number?", "Extract the order number."]),
         ("The {noun} weighs {n} kg.", ["What is the weight?", "How heavy is it in kg?"]),
+        ("The {t} came out in {y}.", ["What is the year?", "In which year?", "When did it come out?"]),
+        ("The {noun} was made in {y}.", ["What year was it made?", "What is the year?"]),
     ])
-    text = text.format(t=thing, n=n, noun=rng.choice(p.nouns))
+    if "{y}" in text:           # a year, and the number the sentence's full stop follows
+        n = str(rng.randint(1800, 2030))
+    text = text.format(t=thing, n=n, y=n, noun=rng.choice(p.nouns))
     if rng.random() < 0.3:
         text += " " + filler_text(rng, p.nouns, 1)[0]
     return _extract("number", rng.choice(q + ["Extract the number.", "What number is mentioned?"]),
