@@ -124,3 +124,47 @@ def test_dropping_a_seen_example_leaves_the_rest_of_the_held_out_list_alone():
     assert [e for e in again if e in full] == [e for e in full if e is not dropped]
     replacement, = [e for e in again if e not in full]
     assert (replacement.family, replacement.task) == (dropped.family, dropped.task)
+
+
+@pytest.fixture(scope="module")
+def tiny_llama():
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=64)
+    return LlamaForCausalLM(config).eval()
+
+
+def test_each_example_weighs_the_same_in_the_answer_loss(tiny_llama):
+    """A one-token yes/no beside a five-token copy: with ``per_example`` each answer's mean
+    counts once, so the decision is half the loss, not a sixth."""
+    import torch
+    import torch.nn.functional as F
+
+    items = [([5, 6, 7, 8], [9, 0]), ([5, 6], [10, 11, 12, 13, 14, 0])]     # answers end in EOS 0
+    ids, mask, labels = train.collate(items, pad_id=0)
+    with torch.no_grad():
+        per_token = F.cross_entropy(tiny_llama(input_ids=ids).logits[:, :-1].transpose(1, 2),
+                                    labels[:, 1:], reduction="none", ignore_index=-100)
+        got = train.loss_fn(tiny_llama, ids, mask, labels, prompt_weight=0.0, per_example=True)
+        flat = train.loss_fn(tiny_llama, ids, mask, labels, prompt_weight=0.0, per_example=False)
+    first, second = per_token[0, 3:5], per_token[1, 1:7]
+    assert torch.allclose(got, (first.mean() + second.mean()) / 2)
+    assert torch.allclose(flat, torch.cat([first, second]).mean())
+    assert not torch.allclose(got, flat)
+
+
+def test_right_padding_needs_no_attention_mask(tiny_llama):
+    """``quick_accuracy`` runs the model without a mask: a right-padded row's real tokens must get the
+    same hidden states as they do alone."""
+    import torch
+
+    items = [([3, 4, 5, 6, 7, 8, 9], [10, 0]), ([3, 4], [11, 0])]
+    ids, mask, _ = train.collate(items, pad_id=0)
+    with torch.no_grad():
+        padded = tiny_llama.model(input_ids=ids).last_hidden_state
+        alone = tiny_llama.model(input_ids=ids[1:, :4]).last_hidden_state
+    assert mask[1].tolist() == [1] * 4 + [0] * 5
+    assert torch.allclose(padded[1, :4], alone[0], atol=1e-5)

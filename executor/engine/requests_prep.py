@@ -19,11 +19,17 @@ class PreparedRequest:
 
 def encode_prompt(tokenizer, text: str, chat: bool) -> list[int]:
     """Token ids of a text prompt, through the chat template when asked and one exists."""
+    return encode_prompts(tokenizer, [text], chat)[0]
+
+
+def encode_prompts(tokenizer, texts: list[str], chat: bool) -> list[list[int]]:
+    """``encode_prompt`` of many texts in one call: the fast tokenizer encodes a batch in
+    parallel, which matters when a training run encodes a quarter of a million prompts."""
     if chat and getattr(tokenizer, "chat_template", None):
-        rendered = tokenizer.apply_chat_template([{"role": "user", "content": text}],
+        rendered = tokenizer.apply_chat_template([[{"role": "user", "content": t}] for t in texts],
                                                  add_generation_prompt=True, tokenize=False)
         return tokenizer(rendered, add_special_tokens=False).input_ids
-    return tokenizer(text).input_ids
+    return tokenizer(texts).input_ids
 
 
 def prepare(index: int, req: Request, tokenizer, max_model_len: int, vocab_size: int,

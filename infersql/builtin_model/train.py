@@ -2,9 +2,11 @@
 
 Why this shape: a Llama (transformers' own class) small enough to train in under 30 minutes on
 two CPU cores and to load in well under a second, trained with plain torch on the synthetic
-instruction set of ``tasks.py``. The loss covers only the answer tokens (the label, or the span
-and its EOS), so every step teaches what the SQL functions ask for. The run is reproducible:
-one seed fixes the examples, the tokenizer, the initial weights and the batch order.
+instruction set of ``tasks.py``. The loss is mostly the answer's (the label, or the span and its
+EOS), so every step teaches what the SQL functions ask for; ``loss_fn`` says why each example
+weighs the same and why the prompt is trained on too. The run is reproducible at a given
+``--threads``: one seed fixes the examples, the tokenizer, the initial weights and the batch
+order.
 """
 from __future__ import annotations
 
@@ -23,17 +25,19 @@ from .tokenizer import train_tokenizer
 
 log = logging.getLogger("infersql.builtin_model.train")
 
+CHECKPOINT_EVERY = 2500     # steps between the held-out check and a saved folder (each ~4 s)
 DIMS = dict(hidden_size=192, intermediate_size=384, num_hidden_layers=4, num_attention_heads=6,
             num_key_value_heads=3, max_position_embeddings=1024)
 
 
-def encode(tokenizer, ex: tasks.Example) -> tuple[list[int], list[int]]:
-    """(prompt ids, answer ids + EOS), tokenized exactly as the engine tokenizes them: the
-    prompt through the chat template, the answer on its own (as choices are encoded)."""
-    from executor.engine.requests_prep import encode_prompt
+def encode(tokenizer, examples: list[tasks.Example]) -> list[tuple[list[int], list[int]]]:
+    """(prompt ids, answer ids + EOS) of each example, tokenized exactly as the engine tokenizes
+    them: the prompt through the chat template, the answer on its own (as choices are encoded)."""
+    from executor.engine.requests_prep import encode_prompts
 
-    prompt = encode_prompt(tokenizer, ex.prompt, chat=True)
-    return prompt, tokenizer.encode(ex.answer, add_special_tokens=False) + [tokenizer.eos_token_id]
+    prompts = encode_prompts(tokenizer, [e.prompt for e in examples], chat=True)
+    answers = tokenizer([e.answer for e in examples], add_special_tokens=False).input_ids
+    return [(p, a + [tokenizer.eos_token_id]) for p, a in zip(prompts, answers)]
 
 
 def batches(encoded, indices: list[int], max_tokens: int, rng: random.Random, window: int = 512):
@@ -74,17 +78,32 @@ def collate(items, pad_id: int):
     return ids, mask, labels
 
 
-def loss_fn(model, ids, mask, labels, prompt_weight: float):
+def loss_fn(model, ids, mask, labels, prompt_weight: float, per_example: bool = True):
     """Cross-entropy on the answer tokens, plus ``prompt_weight`` times the plain language
     modelling loss on the prompt tokens. The answers alone are two or three tokens per example,
     too sparse a signal for a model trained from scratch; the prompt loss teaches it the texts
-    (and to copy what it has seen), which the answers then build on."""
+    (and to copy what it has seen), which the answers then build on.
+
+    ``per_example``: every example's answer weighs the same, its tokens sharing the weight.
+    Averaged over tokens instead, a yes/no decision is one token beside a repeated field's ten:
+    the decisions of LLM_FILTER got a tenth of the answer gradient, and the comparisons behind
+    "mentions X" a fortieth.
+
+    The attention mask changes no loss (rows are padded on the right, so no real token sees a
+    pad) but it does change the gradients' last bits, so it stays: dropping it would make this
+    run another draw, not the shipped weights again."""
     import torch.nn.functional as F
 
     hidden = model.model(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1]
     gold = labels[:, 1:]
     answer = gold != -100
-    loss = F.cross_entropy(model.lm_head(hidden[answer]).float(), gold[answer])
+    token_loss = F.cross_entropy(model.lm_head(hidden[answer]).float(), gold[answer],
+                                 reduction="none")
+    if per_example:
+        tokens = answer.sum(1, keepdim=True).expand_as(answer)[answer]
+        loss = (token_loss / tokens).sum() / answer.any(1).sum()
+    else:
+        loss = token_loss.mean()
     if prompt_weight:
         prompt = (~answer) & (mask[:, 1:] == 1)
         loss = loss + prompt_weight * F.cross_entropy(model.lm_head(hidden[prompt]).float(),
@@ -99,8 +118,8 @@ def quick_accuracy(model, items, pad_id: int) -> float:
     right = 0
     with torch.no_grad():
         for k in range(0, len(items), 64):
-            ids, mask, labels = collate(items[k:k + 64], pad_id)
-            pred = model(input_ids=ids, attention_mask=mask).logits[:, :-1].argmax(-1)
+            ids, _, labels = collate(items[k:k + 64], pad_id)
+            pred = model(input_ids=ids).logits[:, :-1].argmax(-1)     # right-padded: no mask needed
             gold = labels[:, 1:]
             right += int(((pred == gold) | (gold == -100)).all(-1).sum())
     return right / len(items)
@@ -118,6 +137,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--batch-tokens", type=int, default=512)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--prompt-loss", type=float, default=0.5, help="weight of the prompt LM loss")
+    ap.add_argument("--answer-loss", choices=["token", "example"], default="example",
+                    help="average the answer loss over answer tokens, or over examples")
     ap.add_argument("--vocab", type=int, default=4096)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
@@ -133,8 +154,8 @@ def main(argv: list[str] | None = None) -> None:
     train_pool, held_pool = data.pools(args.data)
     examples = tasks.training_examples(rng, train_pool, args.examples, args.copy_first)
     tokenizer = train_tokenizer((e.prompt + e.answer for e in examples), args.vocab)
-    encoded = [encode(tokenizer, e) for e in examples]
-    held = {fam: [encode(tokenizer, tasks.sample(rng, held_pool, fam)) for _ in range(100)]
+    encoded = encode(tokenizer, examples)
+    held = {fam: encode(tokenizer, [tasks.sample(rng, held_pool, fam) for _ in range(100)])
             for fam in tasks.FAMILY_WEIGHTS}
     log.info("%d examples, %.1f prompt tokens on average, vocab %d", len(encoded),
              sum(len(p) for p, _ in encoded) / len(encoded), len(tokenizer))
@@ -156,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     model.train()
     for step, batch in enumerate(plan):
         ids, mask, labels = collate([encoded[i] for i in batch], eos)
-        loss = loss_fn(model, ids, mask, labels, args.prompt_loss)
+        loss = loss_fn(model, ids, mask, labels, args.prompt_loss, args.answer_loss == "example")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -165,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
         if step % 100 == 0 or step == len(plan) - 1:
             msg = f"step {step}/{len(plan)} loss {loss.item():.4f} lr {sched.get_last_lr()[0]:.2e} " \
                   f"{time.time() - wall:.0f}s"
-            if step % 1000 == 0 or step == len(plan) - 1:
+            if step % CHECKPOINT_EVERY == 0 or step == len(plan) - 1:
                 model.eval()
                 msg += " held-out greedy " + " ".join(
                     f"{fam} {quick_accuracy(model, items, eos):.2f}" for fam, items in held.items())
