@@ -50,9 +50,9 @@ def test_review_sentiment_filter(conn):
     assert _column(conn, "LLM_FILTER('Is the review positive?', review)") == [True, False, True, False]
 
 
-@pytest.mark.xfail(strict=True, reason="current weights: 'mentions X' is 66% held-out ('dog' is a "
-                                       "held-out word, cut into pieces): no dog is found, and the "
-                                       "weather row is said to mention one")
+@pytest.mark.xfail(strict=True, reason="current weights (E2): 'mentions X' is 80% held-out in the "
+                                       "trained sentence shapes, near chance in everyday ones: "
+                                       "neither dog is found")
 def test_mentions_a_dog(conn):
     assert _column(conn, "LLM_FILTER('Does the text mention a dog?', note)") == [True, False, False, True]
 
