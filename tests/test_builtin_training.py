@@ -127,14 +127,12 @@ def test_dropping_a_seen_example_leaves_the_rest_of_the_held_out_list_alone():
 
 
 @pytest.fixture(scope="module")
-def tiny_llama():
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+def tiny_llama(model_factory):
+    """The shared tiny random Llama (``conftest.model_factory``): ``loss_fn`` needs its
+    ``.model`` and ``.lm_head``, as the built-in model has them."""
+    from transformers import AutoModelForCausalLM
 
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=64)
-    return LlamaForCausalLM(config).eval()
+    return AutoModelForCausalLM.from_pretrained(model_factory("llama")).eval()
 
 
 def test_each_example_weighs_the_same_in_the_answer_loss(tiny_llama):
