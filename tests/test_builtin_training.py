@@ -7,6 +7,7 @@ are spans of the prompt token for token, held-out texts never occur in training,
 """
 import json
 import random
+import re
 
 import pytest
 
@@ -49,7 +50,7 @@ def test_examples_are_rendered_as_the_sql_functions_render(pools):
             ex = tasks.sample(rng, pools[0], family)
             assert ex.family == family
             if family in FREE_TEXT:
-                assert ex.choices is None and ex.answer in ex.prompt
+                assert ex.choices is None and (ex.answer in ex.prompt or ex.answer == tasks.NO_NAME)
             else:
                 assert ex.answer in ex.choices
                 kind = "filter" if family == "filter" else "classify"
@@ -66,6 +67,55 @@ def test_held_out_words_never_reach_training(pools):
     real = {w.lower() for w in lexicon.NOUNS + lexicon.FIRST_NAMES + lexicon.LAST_NAMES + lexicon.CITIES}
     assert not {w.lower() for w in train_pool.invented_nouns + train_pool.cities[-100:]} & real
     assert held.invented_nouns == []          # the figures are about real words
+
+
+CHECK_PHRASES = ["fell asleep on", "barked at", "mailman", "to the vet", "weather was cold", "train was late"]
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
+def _asked_noun(question: str) -> str:
+    """The X of a "mentions X" question, read back through the question's own template."""
+    for template in tasks.MENTION_QUESTIONS:
+        pattern = re.escape(template.replace("{a} {n}", "\0").replace("{n}", "\1"))
+        pattern = pattern.replace("\x00", r"an? (\w+)").replace("\x01", r"(\w+?)")
+        if m := re.fullmatch(pattern, question):
+            return m.group(1)
+    raise AssertionError(question)
+
+
+def test_note_mentions_answer_truly(pools):
+    """"Mentions X" over everyday notes: "yes" exactly when X (or its plural) is a word of the
+    note, about half the time, and the notes never repeat a sentence of the shipped checks."""
+    train_pool, _ = pools
+    rng = random.Random(3)
+    nouns = set(train_pool.nouns + train_pool.invented_nouns)
+    yes = 0
+    for _ in range(400):
+        ex = tasks.f_note_mention(rng, train_pool)
+        question, text = ex.prompt.split("\n")[0], ex.prompt.split("\n")[1].split(": ", 1)[1]
+        noun = _asked_noun(question)
+        assert noun in nouns
+        named = bool({noun, noun + "s", noun + "es"} & _words(text))
+        assert ex.answer == ("yes" if named else "no"), ex.prompt
+        yes += named
+        assert not [c for c in CHECK_PHRASES if c in text.lower()], text
+    assert 0.4 < yes / 400 < 0.6
+    for _ in range(200):
+        ex = tasks.e_note_match(rng, train_pool)
+        options = re.search(r"(?:: |mention )(.+?)\?", ex.prompt).group(1).split(", ")
+        text = ex.prompt.split("\n")[1].split(": ", 1)[1]
+        assert [o for o in options if {o, o + "s", o + "es"} & _words(text)] == [ex.answer]
+
+
+def test_a_year_question_is_answered_with_a_year(pools):
+    rng = random.Random(4)
+    for _ in range(300):
+        ex = tasks.e_number(rng, pools[0])
+        if "year" in ex.prompt.split("\n")[0].lower() or "come out" in ex.prompt:
+            assert 1800 <= int(ex.answer) <= 2030
 
 
 def test_growing_one_word_list_moves_no_other_split(monkeypatch):

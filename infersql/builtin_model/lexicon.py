@@ -48,6 +48,10 @@ POS_EVENTS = [
     "the staff were so kind", "the food came hot and fast", "I bought one for my sister too",
     "it survived a fall down the stairs", "the colors look even better in person",
     "the story kept me hooked until the end", "my whole family uses it", "it was worth the wait",
+    "it still looks new after a year", "the shop sent a thank-you note", "it works like a charm",
+    "we use it every single day", "the shop replaced it for free", "it was delivered a day early",
+    "my kids ask to watch it again", "it held up on a long trip", "the instructions were clear",
+    "everything was packed with care",
 ]
 NEG_EVENTS = [
     "it stopped working after two days", "it arrived damaged", "the box was empty",
@@ -57,6 +61,10 @@ NEG_EVENTS = [
     "half the pieces were missing", "it smelled like burnt plastic", "the zipper came off",
     "it shrank after one wash", "the plot made no sense", "I fell asleep halfway through",
     "the food came cold", "they charged me twice", "the refund never came",
+    "it snapped in half on the second use", "the store never answered my messages",
+    "the handle came off within a week", "nobody from the shop got back to me",
+    "it quit after three uses", "the lid never closed properly", "we returned it the next day",
+    "it was dead on arrival", "my emails went unanswered", "the paint peeled off right away",
 ]
 
 THINGS = """movie film book album show product phone blender jacket game beer coffee restaurant
@@ -101,6 +109,41 @@ FILLER = [
     "He kept the {a} in a box.", "A {a} appears halfway through.", "I forgot the {a} at home.",
     "The {a} and the {b} became friends.", "Every morning the {a} waits by the {b}.",
 ]
+
+# Everyday notes (``tasks.note_text``), put together from parts: "mentions X" must hold in any
+# sentence, not only where ``FILLER``'s fourteen shapes put a noun (E2 found held-out nouns 80%
+# of the time there and 62% in such notes). ``{n}`` is a noun the note names (its subject or
+# object), ``{m}`` a second one; no part is a phrase of the shipped model's checks.
+NOTE_SUBJECTS = ["my {n}", "our {n}", "the {n}", "a {n}", "the old {n}", "a little {n}", "her {n}",
+                 "his {n}", "the neighbor's {n}", "a huge {n}", "the new {n}", "two {ns}", "some {ns}",
+                 "the {ns}", "a black {n}", "a tiny white {n}", "the noisy {n}", "that {n}",
+                 "a young {n}", "grandma's {n}"]
+NOTE_PEOPLE = ["I", "we", "my sister", "the kids", "grandpa", "everyone", "my brother", "our teacher",
+               "the boss", "my aunt", "nobody", "the twins"]
+NOTE_PREDICATES = ["slept under the {m}", "got lost", "was waiting by the {m}", "ran across the {m}",
+                   "made a lot of noise", "knocked over the {m}", "hid behind the {m}",
+                   "stayed in the {m} all afternoon", "jumped onto the {m}", "followed us home",
+                   "was sitting on the {m}", "looked tired", "came back late", "stood next to the {m}",
+                   "disappeared for an hour", "was covered in mud", "woke everyone up", "ate the {m}",
+                   "watched the {m} for a while", "rolled under the {m}", "seemed happy", "went missing",
+                   "was found near the {m}", "kept staring at the {m}", "fit inside the {m}",
+                   "landed on the {m}", "chased the {m}", "was louder than the {m}", "sat quietly",
+                   "moved closer to the {m}", "was painted green", "smelled strange",
+                   "appeared in the photo", "was bigger than we thought", "needed a wash",
+                   "was gone by noon", "rested by the {m}"]
+NOTE_CLAUSES = ["we found {a} {n} in the {m}", "there was {a} {n} on the {m}", "I think I saw {a} {n} outside",
+                "someone left {a} {n} by the {m}", "the kids drew {a} {n}", "we talked about the {n} for hours",
+                "my sister wants {a} {n}", "grandpa told us a story about {a} {n}", "I dreamed about {a} {n}",
+                "they put the {n} next to the {m}", "we could hear {a} {n} from the {m}",
+                "nobody noticed the {n} until later"]
+NOTE_OPENERS = ["Yesterday", "This morning", "Last weekend", "After lunch", "On Sunday", "Later",
+                "At night", "Luckily", "Somehow", "Earlier today", "In the evening", "Once again"]
+NOTE_TAILS = ["again", "for a while", "all day", "before dinner", "as usual", "this time",
+              "after school", "in the rain", "around midnight"]
+NOTE_PLAIN = ["It rained all afternoon.", "We stayed home.", "Nobody said a word.", "The day went by fast.",
+              "Everyone was tired.", "It was quiet for once.", "We laughed about it later.",
+              "Then we went to bed.", "That was the whole story.", "I still think about it.",
+              "Nobody knows why.", "It took a long time."]
 
 CATEGORIES = {
     "kitchen": """frying pan|saucepan|chef knife|cutting board|blender|toaster|kettle|coffee maker|
@@ -159,7 +202,7 @@ professional|classic|modern|vintage|2-pack|set of 3|extra large|mini|foldable|wa
 # a kitchen item could say "kids" or "office", and the runs answered "yes" to "is it a kitchen
 # item" for every toy; without them (run Z) they did not.
 PRODUCT_SUFFIXES = """for adults|for men|for women|for beginners|for travel|with case|with lid|
-pack of 2|set of 3|2 pack|large|small|black""".replace("\n", "").split("|")
+pack of 2|2 pack""".replace("\n", "").split("|")
 
 BRANDS = """Acme Zenith Orbit Nova Pioneer Summit Apex Vertex Harbor Maple Cedar Falcon Atlas
 Lumen Kestrel Willow Granite Comet Echo Polar Sterling Juniper""".split()

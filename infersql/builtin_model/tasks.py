@@ -86,9 +86,10 @@ def review_text(rng: random.Random, positive: bool | None, thing: str, nouns: li
                  f"{_cap(a)}.", f"{_cap(a)}!", f"{_cap(e)}.", f"{_cap(e)} and {f}.",
                  f"{_cap(a)}. {_cap(e)}.", f"{_cap(e)}, {rng.choice(phrases)}."]
         parts = rng.sample(forms, rng.choice([1, 2, 2, 3]))
-    if rng.random() < 0.4:
+    if rng.random() < 0.4:      # a sentence that judges nothing, in either kind of review
         n1, n2 = rng.sample(nouns, 2)
-        parts.insert(rng.randrange(len(parts) + 1), rng.choice(lx.FILLER).format(a=n1, b=n2))
+        neutral = rng.choice(lx.FILLER).format(a=n1, b=n2) if rng.random() < 0.5 else note_text(rng, nouns, 1)[0]
+        parts.insert(rng.randrange(len(parts) + 1), neutral)
     return " ".join(parts)
 
 
@@ -101,6 +102,52 @@ def filler_text(rng: random.Random, nouns: list[str], k: int) -> tuple[str, set[
         s = rng.choice(lx.FILLER)
         used |= {a} | ({b} if "{b}" in s else set())
         out.append(s.format(a=a, b=b))
+    return " ".join(out), used
+
+
+def _plural(noun: str) -> str:
+    return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
+
+
+def note_sentence(rng: random.Random, nouns: list[str]) -> tuple[str, set[str]]:
+    """One everyday sentence from ``lexicon``'s NOTE parts, and the nouns it names."""
+    n, m = rng.sample(nouns, 2)
+    r = rng.random()
+    if r < 0.5:
+        pred = rng.choice(lx.NOTE_PREDICATES)
+        if rng.random() < 0.3:
+            subj, used = rng.choice(lx.NOTE_PEOPLE), set()
+            plural = subj in ("we", "the kids", "the twins")
+        else:
+            subj = rng.choice(lx.NOTE_SUBJECTS)
+            if "{ns}" in subj and n.endswith("y"):
+                subj = "the {n}"
+            plural = "{ns}" in subj
+            subj, used = subj.format(n=n, ns=_plural(n)), {n}
+        if plural:
+            pred = re.sub(r"^was\b", "were", pred)
+        s = f"{subj} {pred.format(m=m)}"
+        used |= {m} if "{m}" in pred else set()
+    elif r < 0.85:
+        clause = rng.choice(lx.NOTE_CLAUSES)
+        s = clause.format(a=_article(n), n=n, m=m)
+        used = {n} | ({m} if "{m}" in clause else set())
+    else:
+        return rng.choice(lx.NOTE_PLAIN), set()
+    if rng.random() < 0.3:
+        s += " " + rng.choice(lx.NOTE_TAILS)
+    if rng.random() < 0.3:
+        s = rng.choice(lx.NOTE_OPENERS) + ", " + (s if s.startswith("I ") else s[0].lower() + s[1:])
+    return _cap(s) + ".", used
+
+
+def note_text(rng: random.Random, nouns: list[str], k: int) -> tuple[str, set[str]]:
+    """``k`` everyday sentences (``note_sentence``), and the nouns they name."""
+    out, used = [], set()
+    for _ in range(k):
+        s, u = note_sentence(rng, nouns)
+        out.append(s)
+        used |= u
     return " ".join(out), used
 
 
@@ -126,6 +173,20 @@ def mention_nouns(rng: random.Random, p: Pools) -> list[str]:
     ``INVENTED_SHARE`` of the time, so that "is X mentioned" cannot be answered from memory of
     the few real nouns."""
     return p.invented_nouns if p.invented_nouns and rng.random() < INVENTED_SHARE else p.nouns
+
+
+def absent_noun(rng: random.Random, nouns: list[str], used: set[str]) -> str:
+    """A noun the text does not name; half the time one that begins as a named one does
+    (``duck`` in the text, asked about ``dog``). Nouns are cut into pieces, and a random
+    absent noun almost never shares the first one, so without these the model could answer
+    from the first piece alone (run F8: held-out "no" answers right 70% of the time)."""
+    absent = [n for n in nouns if n not in used]
+    if rng.random() < 0.5:
+        alike = [n for n in absent if any(n[:2] == u[:2] for u in used)] or \
+                [n for n in absent if any(n[0] == u[0] for u in used)]
+        if alike:
+            return rng.choice(alike)
+    return rng.choice(absent)
 
 
 def _mentions(text: str, noun: str) -> bool:
@@ -189,9 +250,21 @@ def f_mention(rng: random.Random, p: Pools) -> Example:
         nouns = mention_nouns(rng, p)
         text, used = filler_text(rng, nouns, rng.choice([1, 2, 2, 3]))
         yes = rng.random() < 0.5
-        noun = rng.choice(sorted(used)) if yes else rng.choice([n for n in nouns if n not in used])
+        noun = rng.choice(sorted(used)) if yes else absent_noun(rng, nouns, used)
     q = rng.choice(MENTION_QUESTIONS).format(a=_article(noun), n=noun)
     return _filter("mention", q, [(rng.choice(TEXT_FIELDS), text)], _mentions(text, noun))
+
+
+def f_note_mention(rng: random.Random, p: Pools) -> Example:
+    """"Mentions X" over an everyday note (``note_text``), X named anywhere in it or nowhere."""
+    nouns = mention_nouns(rng, p)
+    yes = rng.random() < 0.5
+    text, used = note_text(rng, nouns, rng.choice([1, 2]))
+    while yes and not used:
+        text, used = note_text(rng, nouns, rng.choice([1, 2]))
+    noun = rng.choice(sorted(used)) if yes else absent_noun(rng, nouns, used)
+    q = rng.choice(MENTION_QUESTIONS).format(a=_article(noun), n=noun)
+    return _filter("note_mention", q, [(rng.choice(TEXT_FIELDS), text)], _mentions(text, noun))
 
 
 PRODUCT_FIELDS = ["product", "product_title", "item", "name", "title", "product_name"]
@@ -322,7 +395,15 @@ def c_category(rng: random.Random, p: Pools) -> Example:
 
 
 # ---- LLM (extraction) -----------------------------------------------------------------------
+NO_NAME = "none"
+
+
 def e_name(rng: random.Random, p: Pools) -> Example:
+    if rng.random() < 0.15:     # nobody in the text: a clean "none", not a copy of the prompt
+        text = note_text(rng, mention_nouns(rng, p), rng.choice([1, 2]))[0]
+        return _extract("name", rng.choice(["What is the name of the person?", "Who is mentioned?",
+                                            "Extract the person's name."]),
+                        [(rng.choice(TEXT_FIELDS), text)], NO_NAME)
     name = rng.choice(p.first_names) + (" " + rng.choice(p.last_names) if rng.random() < 0.6 else "")
     thing = rng.choice(lx.THINGS)
     text = rng.choice([
@@ -339,21 +420,22 @@ def e_name(rng: random.Random, p: Pools) -> Example:
 
 
 def e_number(rng: random.Random, p: Pools) -> Example:
-    n = str(rng.randint(1, 999)) if rng.random() < 0.8 else f"{rng.randint(1, 99)}.{rng.randint(10, 99)}"
     thing = rng.choice(lx.THINGS)
-    text, q = rng.choice([
-        ("The {t} costs {n} dollars.", ["What is the price?", "How much does it cost?", "Extract the price."]),
-        ("I waited {n} minutes for the {t}.", ["How many minutes?", "How long was the wait in minutes?"]),
-        ("The {t} has {n} pages and a {noun} on the cover.", ["How many pages?", "Extract the page count."]),
-        ("We sold {n} units of the {t}.", ["How many units were sold?", "What is the number?"]),
-        ("Order number {n}: one {t}.", ["What is the order number?", "Extract the order number."]),
-        ("The {noun} weighs {n} kg.", ["What is the weight?", "How heavy is it in kg?"]),
-        ("The {t} came out in {y}.", ["What is the year?", "In which year?", "When did it come out?"]),
-        ("The {noun} was made in {y}.", ["What year was it made?", "What is the year?"]),
+    text, q, year = rng.choice([
+        ("The {t} costs {n} dollars.", ["What is the price?", "How much does it cost?", "Extract the price."], False),
+        ("I waited {n} minutes for the {t}.", ["How many minutes?", "How long was the wait in minutes?"], False),
+        ("The {t} has {n} pages and a {noun} on the cover.", ["How many pages?", "Extract the page count."], False),
+        ("We sold {n} units of the {t}.", ["How many units were sold?", "What is the number?"], False),
+        ("Order number {n}: one {t}.", ["What is the order number?", "Extract the order number."], False),
+        ("The {noun} weighs {n} kg.", ["What is the weight?", "How heavy is it in kg?"], False),
+        ("The {t} came out in {n}.", ["What is the year?", "In which year?", "When did it come out?"], True),
+        ("The {noun} was made in {n}.", ["What year was it made?", "What is the year?"], True),
     ])
-    if "{y}" in text:           # a year, and the number the sentence's full stop follows
+    if year:                    # a year, and the number the sentence's full stop follows
         n = str(rng.randint(1800, 2030))
-    text = text.format(t=thing, n=n, y=n, noun=rng.choice(p.nouns))
+    else:
+        n = str(rng.randint(1, 999)) if rng.random() < 0.8 else f"{rng.randint(1, 99)}.{rng.randint(10, 99)}"
+    text = text.format(t=thing, n=n, noun=rng.choice(p.nouns))
     if rng.random() < 0.3:
         text += " " + filler_text(rng, p.nouns, 1)[0]
     return _extract("number", rng.choice(q + ["Extract the number.", "What number is mentioned?"]),
@@ -406,17 +488,29 @@ def _exercise(task, instruction, fields, answer) -> Example:
     return _make("exercise", task, "llm", instruction, fields, answer)
 
 
-def e_match(rng: random.Random, p: Pools) -> Example:
+def _which_mentioned(rng: random.Random, p: Pools, task: str, text_of) -> Example:
     """Which of the words in the question occurs in the text: the comparison behind "mentions
-    X", with an answer that names the match rather than one yes/no token."""
+    X", with an answer that names the match rather than one yes/no token. ``text_of(rng,
+    nouns, k)`` gives ``k`` sentences and the nouns they name."""
     nouns = mention_nouns(rng, p)
-    text, used = filler_text(rng, nouns, rng.choice([1, 2]))
+    text, used = text_of(rng, nouns, rng.choice([1, 2]))
+    while not used:
+        text, used = text_of(rng, nouns, rng.choice([1, 2]))
     hit = rng.choice(sorted(used))
     options = [hit] + rng.sample([n for n in nouns if n not in used], rng.randint(1, 3))
     rng.shuffle(options)
     q = rng.choice(["Which of these is mentioned: {o}?", "Which word appears in the text: {o}?",
                     "Does the text mention {o}? Name it."]).format(o=", ".join(options))
-    return _exercise("match", q, [(rng.choice(TEXT_FIELDS), text)], hit)
+    return _exercise(task, q, [(rng.choice(TEXT_FIELDS), text)], hit)
+
+
+def e_match(rng: random.Random, p: Pools) -> Example:
+    return _which_mentioned(rng, p, "match", filler_text)
+
+
+def e_note_match(rng: random.Random, p: Pools) -> Example:
+    """``e_match`` over an everyday note (``note_text``)."""
+    return _which_mentioned(rng, p, "note_match", note_text)
 
 
 def e_repeat(rng: random.Random, p: Pools) -> Example:
@@ -442,10 +536,11 @@ def e_repeat(rng: random.Random, p: Pools) -> Example:
 
 
 GENERATORS = {
-    "filter": [(f_sentiment, 2), (f_real_sentiment, 2), (f_mention, 3), (f_category, 3), (f_fact, 3)],
+    "filter": [(f_sentiment, 2), (f_real_sentiment, 2), (f_mention, 1), (f_note_mention, 2), (f_category, 3),
+               (f_fact, 3)],
     "classify": [(c_sentiment, 3), (c_real_sentiment, 1), (c_topic, 2), (c_category, 3)],
     "extract": [(e_name, 2), (e_number, 1), (e_word, 2), (e_field, 3)],
-    "exercise": [(e_match, 1), (e_repeat, 1)],
+    "exercise": [(e_match, 1), (e_note_match, 1), (e_repeat, 2)],
 }
 FAMILY_WEIGHTS = {"filter": 0.45, "classify": 0.10, "extract": 0.30, "exercise": 0.15}   # run E2
 # The first part of training (``train.py --copy-first``): copying is learned in a sudden phase
