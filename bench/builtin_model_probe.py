@@ -15,6 +15,7 @@ import argparse
 
 import infersql
 from infersql.builtin_model import MODEL_DIR
+from infersql.builtin_model.tasks import _article
 
 CASES = [
     ("The children fed the ducks at the pond.", {"duck": 1, "pond": 1, "horse": 0, "piano": 0}),
@@ -36,7 +37,7 @@ def answers(model: str) -> list[bool]:
     with infersql.connect(model=model) as conn:
         for text, questions in CASES:
             for noun, present in questions.items():
-                q = f"Does the text mention {'an' if noun[0] in 'aeiou' else 'a'} {noun}?"
+                q = f"Does the text mention {_article(noun)} {noun}?"
                 got = conn.execute("SELECT LLM_FILTER(?, text) FROM (VALUES (?)) v(text)", [q, text]).fetchone()[0]
                 out.append(got == bool(present))
     return out
@@ -50,10 +51,13 @@ def main() -> None:
     results = {m: answers(m) for m in models}
     print("| sentence | " + " | ".join(f"model {i}" for i in range(len(models))) + " |")
     print("|---|" + "---:|" * len(models))
-    for k, (text, questions) in enumerate(CASES):
-        cells = [f"{sum(r[4 * k:4 * k + 4])}/4" for r in results.values()]
+    start = 0
+    for text, questions in CASES:
+        end = start + len(questions)
+        cells = [f"{sum(r[start:end])}/{len(questions)}" for r in results.values()]
         print(f"| {text} | " + " | ".join(cells) + " |")
-    print("| **right, of 40** | " + " | ".join(f"**{sum(r)}**" for r in results.values()) + " |")
+        start = end
+    print(f"| **right, of {start}** | " + " | ".join(f"**{sum(r)}**" for r in results.values()) + " |")
     for i, m in enumerate(models):
         print(f"model {i}: {m}" + (" (shipped)" if i == 0 else ""))
 

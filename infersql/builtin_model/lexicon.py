@@ -120,6 +120,7 @@ NOTE_SUBJECTS = ["my {n}", "our {n}", "the {n}", "a {n}", "the old {n}", "a litt
                  "a young {n}", "grandma's {n}"]
 NOTE_PEOPLE = ["I", "we", "my sister", "the kids", "grandpa", "everyone", "my brother", "our teacher",
                "the boss", "my aunt", "nobody", "the twins"]
+NOTE_PLURAL_PEOPLE = {"we", "the kids", "the twins"}      # "the twins were", not "was"
 NOTE_PREDICATES = ["slept under the {m}", "got lost", "was waiting by the {m}", "ran across the {m}",
                    "made a lot of noise", "knocked over the {m}", "hid behind the {m}",
                    "stayed in the {m} all afternoon", "jumped onto the {m}", "followed us home",

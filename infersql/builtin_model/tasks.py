@@ -117,7 +117,7 @@ def note_sentence(rng: random.Random, nouns: list[str]) -> tuple[str, set[str]]:
         pred = rng.choice(lx.NOTE_PREDICATES)
         if rng.random() < 0.3:
             subj, used = rng.choice(lx.NOTE_PEOPLE), set()
-            plural = subj in ("we", "the kids", "the twins")
+            plural = subj in lx.NOTE_PLURAL_PEOPLE
         else:
             subj = rng.choice(lx.NOTE_SUBJECTS)
             if "{ns}" in subj and n.endswith("y"):
@@ -139,6 +139,15 @@ def note_sentence(rng: random.Random, nouns: list[str]) -> tuple[str, set[str]]:
     if rng.random() < 0.3:
         s = rng.choice(lx.NOTE_OPENERS) + ", " + (s if s.startswith("I ") else s[0].lower() + s[1:])
     return _cap(s) + ".", used
+
+
+def _text_naming(rng: random.Random, text_of, nouns: list[str], must_name: bool) -> tuple[str, set[str]]:
+    """One or two sentences from ``text_of(rng, nouns, k)`` and the nouns they name, drawn again
+    while ``must_name`` and they name none (a note can be all plain sentences)."""
+    text, used = text_of(rng, nouns, rng.choice([1, 2]))
+    while must_name and not used:
+        text, used = text_of(rng, nouns, rng.choice([1, 2]))
+    return text, used
 
 
 def note_text(rng: random.Random, nouns: list[str], k: int) -> tuple[str, set[str]]:
@@ -237,6 +246,12 @@ MENTION_QUESTIONS = ["Does the text mention {a} {n}?", "Is there {a} {n} in the 
 TEXT_FIELDS = ["text", "description", "review", "story", "comment", "sentence", "body", "summary", "note"]
 
 
+def _mention_question(rng: random.Random, task: str, text: str, noun: str) -> Example:
+    """"Does the text mention ``noun``?" in one of its phrasings; the answer is the text's."""
+    q = rng.choice(MENTION_QUESTIONS).format(a=_article(noun), n=noun)
+    return _filter(task, q, [(rng.choice(TEXT_FIELDS), text)], _mentions(text, noun))
+
+
 def f_mention(rng: random.Random, p: Pools) -> Example:
     real = (p.movie_rows or p.product_rows) and rng.random() < 0.3
     if real:
@@ -251,20 +266,16 @@ def f_mention(rng: random.Random, p: Pools) -> Example:
         text, used = filler_text(rng, nouns, rng.choice([1, 2, 2, 3]))
         yes = rng.random() < 0.5
         noun = rng.choice(sorted(used)) if yes else absent_noun(rng, nouns, used)
-    q = rng.choice(MENTION_QUESTIONS).format(a=_article(noun), n=noun)
-    return _filter("mention", q, [(rng.choice(TEXT_FIELDS), text)], _mentions(text, noun))
+    return _mention_question(rng, "mention", text, noun)
 
 
 def f_note_mention(rng: random.Random, p: Pools) -> Example:
     """"Mentions X" over an everyday note (``note_text``), X named anywhere in it or nowhere."""
     nouns = mention_nouns(rng, p)
     yes = rng.random() < 0.5
-    text, used = note_text(rng, nouns, rng.choice([1, 2]))
-    while yes and not used:
-        text, used = note_text(rng, nouns, rng.choice([1, 2]))
+    text, used = _text_naming(rng, note_text, nouns, must_name=yes)
     noun = rng.choice(sorted(used)) if yes else absent_noun(rng, nouns, used)
-    q = rng.choice(MENTION_QUESTIONS).format(a=_article(noun), n=noun)
-    return _filter("note_mention", q, [(rng.choice(TEXT_FIELDS), text)], _mentions(text, noun))
+    return _mention_question(rng, "note_mention", text, noun)
 
 
 PRODUCT_FIELDS = ["product", "product_title", "item", "name", "title", "product_name"]
@@ -493,9 +504,7 @@ def _which_mentioned(rng: random.Random, p: Pools, task: str, text_of) -> Exampl
     X", with an answer that names the match rather than one yes/no token. ``text_of(rng,
     nouns, k)`` gives ``k`` sentences and the nouns they name."""
     nouns = mention_nouns(rng, p)
-    text, used = text_of(rng, nouns, rng.choice([1, 2]))
-    while not used:
-        text, used = text_of(rng, nouns, rng.choice([1, 2]))
+    text, used = _text_naming(rng, text_of, nouns, must_name=True)
     hit = rng.choice(sorted(used))
     options = [hit] + rng.sample([n for n in nouns if n not in used], rng.randint(1, 3))
     rng.shuffle(options)
