@@ -50,10 +50,6 @@ def test_review_sentiment_filter(conn):
     assert _column(conn, "LLM_FILTER('Is the review positive?', review)") == [True, False, True, False]
 
 
-@pytest.mark.xfail(strict=True, reason="current weights (F9): 'mentions X' is 78-80% held-out and 33/40 "
-                                       "on hand-written sentences, but a held-out noun in pieces "
-                                       "('dog' -> 'Ġd og') is found about half the time: "
-                                       "neither dog is found")
 def test_mentions_a_dog(conn):
     assert _column(conn, "LLM_FILTER('Does the text mention a dog?', note)") == [True, False, False, True]
 
@@ -85,8 +81,8 @@ def test_free_text_copies_a_number_or_a_word(conn):
     assert got == [want for _, _, want in cases]
 
 
-@pytest.mark.xfail(strict=True, reason="current weights (F9): the name is copied whole, but asked for "
-                                       "the price they answer 'og' (E2 copied the name again)")
+@pytest.mark.xfail(strict=True, reason="current weights (G3): the name is copied whole, but asked for "
+                                       "the price they answer 'Maria Lope' (F9 answered 'og')")
 def test_free_text_copies_a_span(conn):
     got = conn.execute("SELECT LLM('What is the name of the person?', text), LLM('What is the price?', text) "
                        "FROM (VALUES ('Yesterday Maria Lopez called about the lamp. It cost 45 dollars.')) v(text)"

@@ -110,6 +110,21 @@ def test_note_mentions_answer_truly(pools):
         assert [o for o in options if {o, o + "s", o + "es"} & _words(text)] == [ex.answer]
 
 
+def test_nouns_and_rare_words_are_kept_out_of_the_tokenizer_corpus(pools):
+    """The tokenizer must cut nouns and the notes' rare words into pieces alike, so neither
+    may reach its corpus; everything else of the prompt does, and the notes do use rare words."""
+    from infersql.builtin_model.train import vocabulary_texts
+
+    rng = random.Random(6)
+    notes = [tasks.f_note_mention(rng, pools[0]) for _ in range(300)]
+    rare = set(lexicon.NOTE_ADJECTIVES + lexicon.NOTE_VERBS)
+    unseen = rare | {w + s for w in lexicon.NOUNS for s in ("", "s", "es")}
+    texts = list(vocabulary_texts(notes))
+    assert not [t for t in texts if _words(t) & unseen]
+    assert all(_words(t) == _words(e.prompt + e.answer) - unseen for t, e in zip(texts, notes))
+    assert 0.1 < sum(bool(_words(e.prompt) & rare) for e in notes) / len(notes) < 0.6
+
+
 def test_a_year_question_is_answered_with_a_year(pools):
     rng = random.Random(4)
     for _ in range(300):

@@ -117,7 +117,9 @@ FILLER = [
 NOTE_SUBJECTS = ["my {n}", "our {n}", "the {n}", "a {n}", "the old {n}", "a little {n}", "her {n}",
                  "his {n}", "the neighbor's {n}", "a huge {n}", "the new {n}", "two {ns}", "some {ns}",
                  "the {ns}", "a black {n}", "a tiny white {n}", "the noisy {n}", "that {n}",
-                 "a young {n}", "grandma's {n}"]
+                 "a young {n}", "grandma's {n}", "a {adj} {n}", "the {adj} {n}", "my {adj} {n}",
+                 "our {adj} {n}", "two {adj} {ns}", "a {adj}, {adj2} {n}", "the {adj} old {n}",
+                 "her {adj} {n}"]
 NOTE_PEOPLE = ["I", "we", "my sister", "the kids", "grandpa", "everyone", "my brother", "our teacher",
                "the boss", "my aunt", "nobody", "the twins"]
 NOTE_PLURAL_PEOPLE = {"we", "the kids", "the twins"}      # "the twins were", not "was"
@@ -131,12 +133,25 @@ NOTE_PREDICATES = ["slept under the {m}", "got lost", "was waiting by the {m}", 
                    "landed on the {m}", "chased the {m}", "was louder than the {m}", "sat quietly",
                    "moved closer to the {m}", "was painted green", "smelled strange",
                    "appeared in the photo", "was bigger than we thought", "needed a wash",
-                   "was gone by noon", "rested by the {m}"]
+                   "was gone by noon", "rested by the {m}", "{v}", "{v} near the {m}", "{v} behind the {m}",
+                   "{v} all night", "{v} at the {m}", "{v} and {v2}", "looked {adj}", "{v} on the {adj} {m}"]
 NOTE_CLAUSES = ["we found {a} {n} in the {m}", "there was {a} {n} on the {m}", "I think I saw {a} {n} outside",
                 "someone left {a} {n} by the {m}", "the kids drew {a} {n}", "we talked about the {n} for hours",
                 "my sister wants {a} {n}", "grandpa told us a story about {a} {n}", "I dreamed about {a} {n}",
                 "they put the {n} next to the {m}", "we could hear {a} {n} from the {m}",
-                "nobody noticed the {n} until later"]
+                "nobody noticed the {n} until later", "we saw {a} {adj} {n} by the {m}",
+                "the {n} {v} when the {m} {v2}", "someone's {adj} {n} {v}"]
+# Rare words, cut into pieces as the nouns are (``train.vocabulary_texts`` keeps them out of the
+# tokenizer's corpus): without them the nouns were the only words of a note in pieces, so "is X
+# mentioned" could be answered by comparing X with the one word in pieces, and a sentence with
+# other such words ("Ġb ark ed at the Ġm a ilm an") hid its noun (run F9).
+NOTE_ADJECTIVES = """speckled grumpy enormous shaggy rusty sleepy clumsy fluffy muddy spotted striped
+ancient shiny wobbly crooked gigantic scruffy polished dented faded curious stubborn nervous cheerful
+filthy battered glossy tattered chubby skinny furry velvety golden lonely hungry dusty soggy greasy
+fancy sturdy""".split()
+NOTE_VERBS = """growled squeaked wobbled sparkled rattled snored sneezed wandered shivered tumbled
+splashed wriggled scurried dozed howled giggled whimpered trembled creaked buzzed flickered sulked
+yawned hiccuped vanished wiggled sniffed hummed dripped grumbled""".split()
 NOTE_OPENERS = ["Yesterday", "This morning", "Last weekend", "After lunch", "On Sunday", "Later",
                 "At night", "Luckily", "Somehow", "Earlier today", "In the evening", "Once again"]
 NOTE_TAILS = ["again", "for a while", "all day", "before dinner", "as usual", "this time",

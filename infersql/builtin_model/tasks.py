@@ -112,6 +112,9 @@ def _plural(noun: str) -> str:
 def note_sentence(rng: random.Random, nouns: list[str]) -> tuple[str, set[str]]:
     """One everyday sentence from ``lexicon``'s NOTE parts, and the nouns it names."""
     n, m = rng.sample(nouns, 2)
+    adj, adj2 = rng.sample(lx.NOTE_ADJECTIVES, 2)
+    v, v2 = rng.sample(lx.NOTE_VERBS, 2)
+    rare = dict(adj=adj, adj2=adj2, v=v, v2=v2)
     r = rng.random()
     if r < 0.5:
         pred = rng.choice(lx.NOTE_PREDICATES)
@@ -123,14 +126,14 @@ def note_sentence(rng: random.Random, nouns: list[str]) -> tuple[str, set[str]]:
             if "{ns}" in subj and n.endswith("y"):
                 subj = "the {n}"
             plural = "{ns}" in subj
-            subj, used = subj.format(n=n, ns=_plural(n)), {n}
+            subj, used = subj.format(n=n, ns=_plural(n), **rare), {n}
         if plural:
             pred = re.sub(r"^was\b", "were", pred)
-        s = f"{subj} {pred.format(m=m)}"
+        s = f"{subj} {pred.format(m=m, **rare)}"
         used |= {m} if "{m}" in pred else set()
     elif r < 0.85:
         clause = rng.choice(lx.NOTE_CLAUSES)
-        s = clause.format(a=_article(n), n=n, m=m)
+        s = clause.format(a=_article(rare["adj"] if "{a} {adj}" in clause else n), n=n, m=m, **rare)
         used = {n} | ({m} if "{m}" in clause else set())
     else:
         return rng.choice(lx.NOTE_PLAIN), set()
