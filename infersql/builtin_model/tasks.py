@@ -414,7 +414,7 @@ NO_NAME = "none"
 
 def e_name(rng: random.Random, p: Pools) -> Example:
     if rng.random() < 0.15:     # nobody in the text: a clean "none", not a copy of the prompt
-        text = note_text(rng, mention_nouns(rng, p), rng.choice([1, 2]))[0]
+        text = _text_naming(rng, note_text, mention_nouns(rng, p), must_name=False)[0]
         return _extract("name", rng.choice(["What is the name of the person?", "Who is mentioned?",
                                             "Extract the person's name."]),
                         [(rng.choice(TEXT_FIELDS), text)], NO_NAME)
