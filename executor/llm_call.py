@@ -47,6 +47,11 @@ class LLMCall:
                 "temperature": self.temperature, "seed": self.seed, "labels": list(self.labels)}
         return json.dumps(opts, sort_keys=True)
 
+    def answers_key(self) -> str:
+        """Calls with equal keys give equal answers to equal prompts: the model and the
+        decoding options (the prompt itself carries instruction, fields and hint)."""
+        return json.dumps([self.model, self.options_key()])
+
     def render(self, values: list) -> str | None:
         """The prompt for one row. Fields become ``name: value`` lines after the instruction
         (so the optimizer may reorder them); the raw form is the value itself."""

@@ -1,29 +1,69 @@
-"""Serves a query's LLM calls, one way through: render -> deduplicate -> result-cache lookup
--> engine -> store.
+"""Serves a query's LLM calls, one way through: ``answer(call, rows)``.
 
-Two callers use the same path. A planned LLM operator (``executor/run_plan.py``) hands over all
-the rows that reach it, in the optimizer's order; a lazy UDF (a shape the optimizer does not
-plan, or planning turned off) hands over one DuckDB chunk at a time. Either way each distinct
-prompt is inferred at most once per model and decoding options, ever: the catalog keeps it.
+    render -> distinct -> result-cache lookup -> prefix order -> engine -> store
+
+Every caller goes through it: a planned operator (all the rows that reach it, in the
+optimizer's order), the optimizer's selectivity sample, ``executemany``'s batch of every
+parameter set, and the lazy UDF (one DuckDB chunk at a time, for shapes the optimizer does not
+plan). The estimates run its first stages (``prepare``, ``lookup``, ``tokenize``) without
+inferring. So each distinct prompt is inferred at most once per model and decoding options,
+ever: the catalog keeps it. Scale-out and typed outputs plug in here, once.
 """
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from typing import Callable
 
 from catalog import Catalog
 
 from . import overflow
-from .errors import InferenceError, QueryCancelled
 from .llm_call import LLMCall
 from .models import ModelPool
+from .plan import DEFAULT_SELECTIVITY, PREFIX
+from .prefix_sharing import prefix_sorted
 from .progress import Progress, ProgressTracker
+from .query_errors import InferenceError, QueryCancelled
 from .result_writer import FLUSH_EVERY, ResultWriter
 from .statement_stats import StatementStats
 
-__all__ = ["LLMRuntime", "Progress"]
+__all__ = ["LLMRuntime", "Progress", "PromptBatch", "StopAfter"]
 log = logging.getLogger(__name__)
+_TOKEN_CACHE = 200_000        # prompts whose token ids a connection remembers, per model
+
+
+@dataclass
+class PromptBatch:
+    """One call's rows on their way to answers."""
+
+    call: LLMCall
+    prompts: list[str | None]                 # one per row (None: NULL or empty raw prompt)
+    first_row: dict[str, tuple]               # distinct prompt -> the first row that gave it
+    answers: dict[str, str | None] = field(default_factory=dict)   # prompt -> answer text
+    sampled: list[str | None] | None = None   # per row, for a call that samples every row
+    inferred: int = 0                         # requests this batch sent to the engine
+
+    @property
+    def unique(self) -> list[str]:
+        return list(self.first_row)
+
+    def values(self) -> list:
+        """The SQL value of every row (None where nothing answered it)."""
+        if self.sampled is not None:
+            return [self.call.decode(t) for t in self.sampled]
+        return [None if p is None else self.call.decode(self.answers.get(p)) for p in self.prompts]
+
+
+@dataclass(frozen=True)
+class StopAfter:
+    """A LIMIT's filter: enough once ``rows`` distinct prompts got an answer in ``passes``."""
+
+    passes: tuple[str, ...]
+    rows: int
+
+    def passed(self, answers: dict, prompts: list[str]) -> int:
+        return sum(answers[p] in self.passes for p in prompts if p in answers)
 
 
 class LLMRuntime:
@@ -33,6 +73,7 @@ class LLMRuntime:
         self.models = ModelPool(catalog, default_model, builtin_model, engine_options)
         self.tracker = ProgressTracker()
         self.flush_every = FLUSH_EVERY
+        self._token_ids: dict[str, dict[str, list[int]]] = {}   # model folder -> prompt -> ids
 
     # ---- what callers outside the executor use --------------------------------------------
     @property
@@ -56,16 +97,94 @@ class LLMRuntime:
     def loaded(self) -> list:
         return self.models.loaded
 
-    # ---- render ---------------------------------------------------------------------------
-    def render(self, call: LLMCall, rows: list[tuple]) -> list[str | None]:
-        """One prompt per row of argument values (None for a NULL or empty raw prompt),
-        shortened to fit the context where the call asks for it."""
+    # ---- the answer path ------------------------------------------------------------------
+    def answer(self, call: LLMCall, rows: list[tuple], stats: StatementStats, *,
+               memo: dict | None = None, order: str = PREFIX, stop: StopAfter | None = None,
+               future: list | None = None,
+               should_stop: Callable[[], bool] | None = None) -> PromptBatch:
+        """Answer ``call`` for ``rows`` (its argument values): each distinct prompt that
+        neither ``memo`` (the statement's answers so far, filled in place) nor the result
+        cache knows is inferred, in prefix order or as read, and stored as it completes.
+        ``stop``: a LIMIT's filter, whose requests go in waves and end once enough passed.
+        ``future``: requests later operators will send (the engine's Belady eviction reads
+        it). ``should_stop``: the statement's cancel flag, checked every engine iteration."""
+        batch = self.prepare(call, rows)
+        if not call.deterministic:       # every row draws its own sample: nothing is shared
+            todo = [p for p in batch.prompts if p is not None]
+            it = iter(self.infer(call, todo, stats, should_stop=should_stop,
+                                 rows_of=batch.first_row.get))
+            batch.sampled = [None if p is None else next(it) for p in batch.prompts]
+            batch.inferred = len(todo)
+            return batch
+        batch.answers = memo = {} if memo is None else memo
+        new = [p for p in batch.unique if p not in memo]
+        known = self.lookup(call, new, stats)
+        self.tracker.progress.cached_rows += len(known)
+        memo.update(known)
+        todo = [p for p in new if p not in memo]
+        if todo:
+            self.engine_for(call)        # load it now: its tokenizer serves the ordering too
+        if stop is not None and stop.passed(memo, batch.unique) >= stop.rows:
+            return batch
+        todo, ids = self.ordered(call, todo, order)
+        batch.inferred = len(todo)
+        if stop is None:
+            memo.update(zip(todo, self.infer(call, todo, stats, prompt_ids=ids, future=future,
+                                             should_stop=should_stop,
+                                             rows_of=batch.first_row.get)))
+        else:
+            self._stream(batch, todo, ids, stop, stats, should_stop)
+        return batch
+
+    def prepare(self, call: LLMCall, rows: list[tuple]) -> PromptBatch:
+        """Render one prompt per row (shortened to fit the context where the call asks for
+        it), and find the distinct ones."""
         if call.on_overflow != "truncate":
-            return [call.render(list(values)) for values in rows]
-        engine = self.engine_for(call)
-        with self.models.lock:        # the engine's tokenizer is not shared across threads
-            limit = overflow.budget(call, engine.tokenizer, engine.max_model_len)
-            return [overflow.fit(call, list(values), engine.tokenizer, limit) for values in rows]
+            prompts = [call.render(list(values)) for values in rows]
+        else:
+            engine = self.engine_for(call)
+            with self.models.lock:        # the engine's tokenizer is not shared across threads
+                limit = overflow.budget(call, engine.tokenizer, engine.max_model_len)
+                prompts = [overflow.fit(call, list(values), engine.tokenizer, limit)
+                           for values in rows]
+        first_row: dict[str, tuple] = {}
+        for p, r in zip(prompts, rows):
+            if p is not None:
+                first_row.setdefault(p, r)
+        return PromptBatch(call, prompts, first_row)
+
+    def lookup(self, call: LLMCall, prompts: list[str], stats: StatementStats) -> dict[str, str | None]:
+        """Answers the result cache already holds for these (distinct) prompts."""
+        if not call.deterministic or not prompts:
+            return {}
+        known = self.catalog.cached(self.models.cache_key(call.model), call.options_key(), prompts)
+        stats.cache_hits += len(known)
+        return known
+
+    def tokenize(self, call: LLMCall, prompts: list[str]) -> list[list[int]]:
+        """Token ids exactly as the engine computes them (through the chat template). Each
+        prompt is tokenized once, however many rules, estimates and operators ask."""
+        from executor.engine.requests_prep import encode_prompt
+
+        tokenizer = self.models.tokenizer(call.model)
+        with self.models.lock:
+            known = self._token_ids.setdefault(self.models.settings(call.model)[0], {})
+            if len(known) + len(prompts) > _TOKEN_CACHE:
+                known.clear()
+            for p in prompts:
+                if p not in known:
+                    known[p] = encode_prompt(tokenizer, p, chat=True)
+            return [known[p] for p in prompts]
+
+    def ordered(self, call: LLMCall, prompts: list[str],
+                order: str) -> tuple[list[str], list[list[int]] | None]:
+        """``prompts`` in the order to send them, and their token ids when they were needed
+        for it: depth first through the prefix trie (PREFIX), or as given (TABLE)."""
+        if not prompts or order != PREFIX:
+            return prompts, None
+        ids = self.tokenize(call, prompts)
+        perm = prefix_sorted(ids)
+        return [prompts[i] for i in perm], [ids[i] for i in perm]
 
     def engine_for(self, call: LLMCall):
         """The call's engine; a model that fails to load is reported with the call."""
@@ -74,17 +193,7 @@ class LLMRuntime:
         except InferenceError as exc:
             raise InferenceError(f"{call.sql}: {exc}") from exc
 
-    # ---- cache lookup ---------------------------------------------------------------------
-    def lookup(self, call: LLMCall, prompts: list[str], stats: StatementStats) -> dict[str, str | None]:
-        """Answers the result cache already holds for these (distinct) prompts."""
-        if not call.deterministic or not prompts:
-            return {}
-        known = self.catalog.cached(self.models.cache_key(call.model), call.options_key(), prompts)
-        stats.cache_hits += len(known)
-        self.tracker.progress.cached_rows += len(known)
-        return known
-
-    # ---- engine ---------------------------------------------------------------------------
+    # ---- the engine -----------------------------------------------------------------------
     def infer(self, call: LLMCall, prompts: list[str], stats: StatementStats, *,
               prompt_ids: list[list[int]] | None = None,
               should_stop: Callable[[], bool] | None = None,
@@ -93,14 +202,9 @@ class LLMRuntime:
               rows_of: Callable[[str], tuple | None] = lambda p: None) -> list[str | None]:
         """Infer ``prompts`` in the given order and store each answer as it completes; the
         answers, aligned with ``prompts`` (None where ``enough`` ended the work first).
-
-        ``prompt_ids``: their token ids when the caller has them (the planner tokenized them
-        to order them), so the engine does not tokenize again. ``enough(prompt, text)`` says
-        when the caller has all it needs (a LIMIT that enough rows passed): the rest is
-        dropped and the answers so far are returned. ``should_stop`` is the statement's cancel
-        flag, checked every engine iteration. ``future``: requests later operators will send
-        (the engine's plan-aware eviction reads it). ``rows_of`` names a prompt's row in errors.
-        """
+        ``prompt_ids``: their token ids when known, so the engine does not tokenize again.
+        ``enough(prompt, text)`` says when the caller has all it needs; ``rows_of`` names a
+        prompt's row in errors."""
         from executor.engine import CancelledError, EngineError, Request
 
         if not prompts:
@@ -161,29 +265,28 @@ class LLMRuntime:
                 stats.seconds += time.perf_counter() - started
         return answers
 
-    # ---- the lazy path: one DuckDB chunk ---------------------------------------------------
-    def evaluate(self, call: LLMCall, columns: list[list], stats: StatementStats,
-                 should_stop: Callable[[], bool] | None = None) -> list:
-        """The call's SQL value for every row of a chunk; ``columns`` are its argument
-        values, one list per argument."""
-        rows = list(zip(*columns)) if columns else []
-        prompts = self.render(call, rows)
-        first_row = {}
-        for p, r in zip(prompts, rows):
-            first_row.setdefault(p, r)
-        if not call.deterministic:       # every row draws its own sample: nothing is shared
-            todo = [p for p in prompts if p is not None]
-            it = iter(self.infer(call, todo, stats, should_stop=should_stop,
-                                 rows_of=first_row.get))
-            stats.lazy_evaluations += len(todo)
-            return [None if p is None else call.decode(next(it)) for p in prompts]
-        unique = list(dict.fromkeys(p for p in prompts if p is not None))
-        known = self.lookup(call, unique, stats)
-        todo = [p for p in unique if p not in known]
-        known.update(zip(todo, self.infer(call, todo, stats, should_stop=should_stop,
-                                          rows_of=first_row.get)))
-        stats.lazy_evaluations += len(todo)
-        return [None if p is None else call.decode(known[p]) for p in prompts]
+    def _stream(self, batch: PromptBatch, todo: list[str], ids, stop: StopAfter,
+                stats: StatementStats, should_stop) -> None:
+        """Requests go in waves sized to what should still be needed at the selectivity seen
+        so far, and each wave stops as soon as enough rows passed."""
+        memo = batch.answers
+        passed = [stop.passed(memo, batch.unique)]
+
+        def enough(prompt: str, text: str) -> bool:
+            passed[0] += text in stop.passes
+            return passed[0] >= stop.rows
+
+        done = 0
+        while done < len(todo) and passed[0] < stop.rows:
+            seen = sum(p in memo for p in todo[:done])
+            rate = max(passed[0] / seen, 0.05) if seen else DEFAULT_SELECTIVITY
+            wave = min(len(todo) - done, max(8, int(1.5 * (stop.rows - passed[0]) / rate) + 1))
+            part = slice(done, done + wave)
+            answers = self.infer(batch.call, todo[part], stats, prompt_ids=ids and ids[part],
+                                 should_stop=should_stop, enough=enough,
+                                 rows_of=batch.first_row.get)
+            memo.update((p, a) for p, a in zip(todo[part], answers) if a is not None)
+            done += wave
 
 
 def _describe(call: LLMCall, exc, prompts: list[str], rows_of) -> str:

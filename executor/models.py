@@ -13,7 +13,7 @@ from typing import Callable
 
 from catalog import Catalog
 
-from .errors import BadCallError, InferenceError
+from .query_errors import BadCallError, InferenceError
 
 
 SQL_ENGINE_DEFAULTS = {"eviction": "plan"}

@@ -23,6 +23,7 @@ import duckdb
 from .llm_call import LLMCall
 from .llm_kinds import BY_KIND
 from .llm_runtime import LLMRuntime
+from .plan import TABLE
 from .statement_stats import StatementStats
 
 LAZY, NULL = "lazy", "null"     # what a UDF does with a row its plan did not cover
@@ -62,22 +63,29 @@ class StatementState:
 
 
 def _values(runtime: LLMRuntime, b: CallBinding, columns: list[list], state: StatementState) -> list:
-    if b.on_miss == MEMBER:
-        return [p is None or p in b.memo for p in runtime.render(b.call, list(zip(*columns)))]
-    if b.memo is None:
-        return runtime.evaluate(b.call, columns, state.lazy, state.cancel.is_set)
     rows = list(zip(*columns))
-    prompts = runtime.render(b.call, rows)
+    if b.memo is None:
+        return _lazy(runtime, b.call, rows, state)
+    prompts = runtime.prepare(b.call, rows).prompts
+    if b.on_miss == MEMBER:
+        return [p is None or p in b.memo for p in prompts]
     missing = [i for i, p in enumerate(prompts) if p is not None and p not in b.memo]
     if missing and b.on_miss == LAZY:
-        values = runtime.evaluate(b.call, [[c[i] for i in missing] for c in columns],
-                                  state.lazy, state.cancel.is_set)
+        values = _lazy(runtime, b.call, [rows[i] for i in missing], state)
         with b.lock:
             b.lazy_rows += len(missing)
         filled = dict(zip(missing, values))
         return [filled[i] if i in filled else
                 (None if p is None else b.call.decode(b.memo[p])) for i, p in enumerate(prompts)]
     return [None if p is None or p not in b.memo else b.call.decode(b.memo[p]) for p in prompts]
+
+
+def _lazy(runtime: LLMRuntime, call: LLMCall, rows: list[tuple], state: StatementState) -> list:
+    """Rows the plan did not cover, answered as DuckDB meets them, in table order; counted as
+    lazy evaluations (EXPLAIN ANALYZE shows them)."""
+    batch = runtime.answer(call, rows, state.lazy, order=TABLE, should_stop=state.cancel.is_set)
+    state.lazy.lazy_evaluations += batch.inferred
+    return batch.values()
 
 
 def _udf(runtime: LLMRuntime, binding: CallBinding, state: StatementState):

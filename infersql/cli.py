@@ -20,7 +20,7 @@ import infersql
 
 from .dot_commands import QuitShell
 from .output_modes import MODES
-from .progress import LoadingNotice, ProgressBar
+from .progress_bar import LoadingNotice, ProgressBar
 from .shell import Shell, one_line
 
 LOADING_LOGGER = "executor.engine.model_runner"     # logs "Loading model ..." at INFO

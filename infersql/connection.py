@@ -14,7 +14,7 @@ import weakref
 import duckdb
 
 from catalog import Catalog
-from catalog.feedback import SelectivityFeedback
+from catalog.selectivity import SelectivityFeedback
 from executor.llm_runtime import LLMRuntime
 
 from . import exceptions as exc

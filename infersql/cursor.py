@@ -4,47 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import threading
-
 import duckdb
 
+from executor.statement import prefetch, run_statement
 from optimizer import mentions_llm, plan_statement
 from optimizer.parameters import inline_call_parameters
+from optimizer.planner import StatementPlanner, prefetch_inputs
 
 from . import exceptions as exc
-
-
-def _interruptible(work, cancel) -> None:
-    """Run ``work`` in a worker thread while this thread waits in Python, so Ctrl-C arrives
-    here (DuckDB would otherwise hold it until the query ends); then ``cancel`` the work,
-    wait for it to wind down, and re-raise. (DuckDB refuses ``interrupt()`` from another
-    thread while the connection is busy, so cancelling goes through the statement's own
-    flag, which its UDFs hand the engine: the engine stops within one iteration and the
-    UDF's error ends the query.)"""
-    outcome: list = []
-    finished = threading.Event()      # not Thread.join: an interrupted join can wrongly
-                                      # report the thread as stopped (CPython 3.11)
-
-    def run() -> None:
-        try:
-            work()
-            outcome.append(None)
-        except BaseException as error:      # handed to the waiting thread
-            outcome.append(error)
-        finally:
-            finished.set()
-
-    threading.Thread(target=run, name="infersql-statement", daemon=True).start()
-    try:
-        while not finished.wait(0.1):
-            pass
-    except KeyboardInterrupt:
-        cancel()
-        while not finished.wait(0.1):
-            pass
-        raise
-    if outcome[0] is not None:
-        raise outcome[0]
 
 
 _PLACEHOLDERS = ([("Count", "BIGINT")], [("Success", "BOOLEAN")])
@@ -139,18 +106,28 @@ class Cursor:
     def _run_plain(self, con, sql: str, parameters) -> None:
         """SQL without LLM calls: DuckDB's own, unchanged, with its result streamed."""
         con.execute(sql, parameters)
-        self._capture(con, materialize=False)
+        self._take(con, materialize=False)
 
     def _run_llm_statement(self, con, sql: str, parameters) -> None:
         planned = plan_statement(sql) if mentions_llm(sql) else None
         if planned is None or not planned.udfs:   # not every statement of a script has calls
             self._run_plain(con, sql, parameters)
             return
-        from .llm_statement import run_llm_statement
+        conn = self.connection
+        planner = StatementPlanner(con, conn.runtime, planned, sql, parameters,
+                                   optimize=conn.optimize, reorder_fields=conn.reorder_fields,
+                                   feedback=conn.feedback)
+        run_statement(con, conn.runtime, planner, self)
 
-        run_llm_statement(self, con, planned, sql, parameters, _interruptible)
+    # ---- the executor's result sink (executor.statement.ResultSink) -------------------------
+    def take_result(self, con) -> None:
+        """The LLM statement's result, read to the end (its UDFs go when it returns)."""
+        self._take(con, materialize=True)
 
-    def _capture(self, con, materialize: bool) -> None:
+    def take_stats(self, stats) -> None:
+        self.stats = stats
+
+    def _take(self, con, materialize: bool) -> None:
         """Take the statement's result. DuckDB knows the row count of INSERT, UPDATE and
         DELETE (PEP 249: rows affected); for a query it is known once the rows are read.
         A statement that returns no rows has no description (PEP 249), where DuckDB shows a
@@ -182,10 +159,8 @@ class Cursor:
             return self
         seq_of_parameters = list(seq_of_parameters)
         if isinstance(operation, str) and len(seq_of_parameters) > 1 and self.connection.optimize:
-            from .llm_statement import prefetch_many
-
             try:                       # one engine batch for every row's prompts
-                prefetch_many(self, con, operation, seq_of_parameters)
+                prefetch(con, self.connection.runtime, prefetch_inputs(operation, seq_of_parameters))
             except BaseException as error:
                 translated = exc.translate(error)
                 raise translated from error if translated is not error else error

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from catalog import ReadOnlyError
-from executor.errors import BadCallError, InferenceError, UnsupportedError
+from executor.query_errors import BadCallError, InferenceError, UnsupportedError
 
 
 class Warning(Exception):  # noqa: A001 - the name PEP 249 prescribes

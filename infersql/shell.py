@@ -19,7 +19,7 @@ import infersql
 from .dot_commands import QuitShell, run_dot_command
 from .home import home
 from .output_modes import render
-from .progress import ProgressBar
+from .progress_bar import ProgressBar
 from .statement_split import StatementSplitter
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,7 @@
 """What the optimizer may consult while it plans: the database (to count and sample the rows
-that reach a call), the model's tokenizer, the catalog's feedback, and the engine for a small
-sample of a predicate when nothing is known of its selectivity (never under plain EXPLAIN).
+that reach a call), the runtime (the model's tokenizer, its cost model, and the engine for a
+small sample of a predicate when nothing is known of its selectivity, never under plain
+EXPLAIN), and the catalog's selectivity feedback.
 """
 from __future__ import annotations
 
@@ -17,13 +18,12 @@ from executor.statement_stats import StatementStats
 class PlanningContext:
     con: duckdb.DuckDBPyConnection          # the statement's connection, its UDFs registered
     runtime: LLMRuntime
-    feedback: object | None = None          # catalog.feedback.SelectivityFeedback
-    memos: dict[str, dict] = field(default_factory=dict)      # call text -> prompt -> answer
+    feedback: object | None = None          # catalog.selectivity.SelectivityFeedback
+    memos: dict[str, dict] = field(default_factory=dict)      # answers key -> prompt -> answer
     may_infer: bool = True                  # False under EXPLAIN: estimate, run nothing
     sample_size: int = 16
     sampled: dict[str, StatementStats] = field(default_factory=dict)   # call text -> its cost
-    token_ids: dict = field(default_factory=dict)      # model folder -> prompt -> token ids
-    profiles: dict = field(default_factory=dict)       # (node, call) -> optimizer.profile.Profile
+    profiles: dict = field(default_factory=dict)       # (input sql, call) -> profile.Profile
 
     def binds(self, sql: str) -> bool:
         """Whether DuckDB can plan ``sql`` on its own (a correlated subquery's driver cannot)."""
@@ -39,19 +39,6 @@ class PlanningContext:
         rows = self.con.execute(sql).fetchall()
         self.con.abort()
         return rows
-
-    def tokenize(self, call: LLMCall, prompts: list[str]) -> list[list[int]]:
-        """Token ids exactly as the engine computes them (through the chat template); each
-        prompt is tokenized once per statement, however many rules and operators ask."""
-        from executor.engine.requests_prep import encode_prompt
-
-        tokenizer = self.runtime.models.tokenizer(call.model)
-        known = self.token_ids.setdefault(self.runtime.models.settings(call.model)[0], {})
-        with self.runtime.models.lock:
-            for p in prompts:
-                if p not in known:
-                    known[p] = encode_prompt(tokenizer, p, chat=True)
-        return [known[p] for p in prompts]
 
     def cost_model(self, call: LLMCall):
         return self.runtime.models.cost_model(call.model)

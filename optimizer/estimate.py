@@ -18,12 +18,12 @@ from __future__ import annotations
 import logging
 import math
 
-from executor.plan import LLMOperator, PhysicalPlan
-from executor.prefix_order import hit_rate, prefix_sorted
+from executor.plan import DEFAULT_SELECTIVITY, Estimate, EngineView, LLMOperator, PhysicalPlan
+from executor.prefix_sharing import hit_rate, prefix_sorted
+from executor.statement_stats import StatementStats
 
 from .context import PlanningContext
-from .logical import Estimate
-from .profile import profile
+from .profile import profile_of
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def estimate(plan: PhysicalPlan, ctx: PlanningContext) -> None:
     cache hits."""
     lent: list[tuple[dict, list[str]]] = []
     unknown: set[str] = set()          # operators whose answers are not all known
-    inferred: dict[str, set[str]] = {}   # call -> prompts an earlier operator will infer
+    inferred: dict[str, set[str]] = {}   # answers key -> prompts an earlier operator will infer
     try:
         for op in plan.operators:
             _estimate(op, plan, ctx, lent, unknown,
@@ -47,31 +47,30 @@ def estimate(plan: PhysicalPlan, ctx: PlanningContext) -> None:
 
 def _estimate(op: LLMOperator, plan: PhysicalPlan, ctx: PlanningContext, lent, unknown,
               inferred: set[str]) -> None:
-    node = op.details["node"]
     e: Estimate = op.estimate
-    memo = plan.memos[plan.memo_key[op.binding]]
-    reads_unknown = [b for b in unknown if b in op.details["reads"]]
+    memo = plan.memo(op)
+    reads_unknown = [b for b in unknown if b in op.reads]
     if not reads_unknown:
         rows = ctx.rows(op.driver_sql)
-        prompts = list(dict.fromkeys(p for p in ctx.runtime.render(op.call, rows) if p is not None))
+        prompts = ctx.runtime.prepare(op.call, rows).unique
         e.rows, e.distinct, e.exact_rows = len(rows), len(prompts), True
         scale = 1.0
     else:
-        found = profile(node, _logical(op), ctx, with_tokens=False)
+        found = profile_of(op.call, op.independent_sql, ctx, with_tokens=False)
         if found is None:
             return
         scale = 1.0
         for b in reads_unknown:
-            sel = _selectivity_of(plan, b)
-            scale *= sel if sel is not None else 0.5
-        if node.limit_pushdown:
+            earlier = plan.operator(b)
+            sel = earlier.selectivity if earlier is not None else None
+            scale *= sel if sel is not None else DEFAULT_SELECTIVITY
+        if op.limit_pushdown:
             scale = 1.0      # the LIMIT still fills up, from further rows if need be
         prompts = found.prompts
         e.rows = round(len(found.rows) * scale)
         e.distinct = round(len(prompts) * scale)
     new = [p for p in prompts if p not in memo]
-    cached = ctx.runtime.catalog.cached(ctx.model_key(op.call), op.call.options_key(), new) \
-        if op.call.deterministic else {}
+    cached = ctx.runtime.lookup(op.call, new, StatementStats())
     memo.update(cached)
     lent.append((memo, list(cached)))
     # Answers already in the memo come from the optimizer's sample of this predicate: this
@@ -81,9 +80,8 @@ def _estimate(op: LLMOperator, plan: PhysicalPlan, ctx: PlanningContext, lent, u
     e.cache_hits = round(len(cached) * scale)
     if any(p not in memo for p in todo):
         unknown.add(op.binding)
-    e.selectivity, e.selectivity_source = node.selectivity, node.selectivity_source
     if op.stream_limit is not None and todo:
-        sel = node.selectivity or 0.5
+        sel = op.selectivity or DEFAULT_SELECTIVITY
         passed = sum(memo.get(p) in (op.passes or ()) for p in prompts if p in memo)
         need = max(op.stream_limit - passed, 0)
         todo = todo[:min(len(todo), math.ceil(need / max(sel, 1e-3)))]
@@ -96,7 +94,7 @@ def _tokens_and_time(op: LLMOperator, e: Estimate, ctx: PlanningContext, todo: l
         e.prompt_tokens = e.cached_tokens = e.decode_tokens = 0
         e.seconds, e.kv_bytes = 0.0, 0
         return
-    ids = ctx.tokenize(op.call, todo)
+    ids = ctx.runtime.tokenize(op.call, todo)
     choices = op.call.choices is not None
     e.decode_tokens = round((0 if choices else op.call.max_tokens) * len(ids) * scale)
     e.prompt_tokens = round(sum(len(i) for i in ids) * scale)
@@ -113,9 +111,8 @@ def _tokens_and_time(op: LLMOperator, e: Estimate, ctx: PlanningContext, todo: l
     e.hit_rate_table = table.stats.cached_tokens / (table.stats.prompt_tokens or 1)
     e.seconds = (planned.seconds + planned.cost_model.request_seconds(len(todo))) * scale
     e.kv_bytes = planned.stats.peak_blocks * planned.block_bytes
-    op.details["cost_model"] = planned.cost_model
-    op.details["num_blocks"] = planned.num_blocks
-    op.details["config"] = ctx.runtime.models.engine_config(op.call.model)
+    op.engine = EngineView(ctx.runtime.models.engine_config(op.call.model), planned.cost_model,
+                           planned.num_blocks)
 
 
 def _simulate(op: LLMOperator, ctx: PlanningContext, ids: list[list[int]]):
@@ -128,14 +125,3 @@ def _simulate(op: LLMOperator, ctx: PlanningContext, ids: list[list[int]]):
     dtype = config.dtype or default_dtype(config.device)
     result.block_bytes = bytes_per_block(read_geometry(config.model), config.block_size, dtype)
     return result
-
-
-def _selectivity_of(plan: PhysicalPlan, binding: str) -> float | None:
-    for op in plan.operators:
-        if op.binding == binding:
-            return op.details["node"].selectivity
-    return None
-
-
-def _logical(op: LLMOperator):
-    return op.details["plan"]

@@ -17,13 +17,8 @@ from __future__ import annotations
 
 import json
 
-import sqlglot
-from sqlglot import exp
-
-from executor.plan import LLMOperator, PhysicalPlan
+from executor.plan import PREDICATE, LLMOperator, PhysicalPlan
 from executor.statement_stats import StatementStats
-
-from .logical import Estimate, LLMNode, conjuncts
 
 _EST = ("rows", "distinct", "cache_hits", "prompt_tokens", "cached_tokens", "decode_tokens",
         "seconds", "kv_bytes")
@@ -38,15 +33,11 @@ def render(plan: PhysicalPlan, total: StatementStats | None, fmt: str = "text") 
 
 
 def document(plan: PhysicalPlan, total: StatementStats | None) -> dict:
-    names = {name: call.sql for name, (call, _) in plan.calls.items()}
     scopes: dict[int, dict] = {}
     for op in plan.operators:
-        node: LLMNode = op.details["node"]
-        scope = scopes.setdefault(id(node.scope), {
-            "scope": _scope_name(node.scope.select),
-            "input": _input(node, names),
-            "operators": []})
-        scope["operators"].append(_operator(op, node, total is not None, names))
+        scope = scopes.setdefault(op.scope.key, {"scope": op.scope.name, "input": op.scope.input,
+                                                 "operators": []})
+        scope["operators"].append(_operator(op, total is not None))
     engine, cost = _engine(plan)
     doc = {"statement": "DuckDB runs the statement with every planned call bound to its answers"
                         if plan.planned else "DuckDB runs the statement; every call is lazy",
@@ -59,23 +50,23 @@ def document(plan: PhysicalPlan, total: StatementStats | None) -> dict:
     return doc
 
 
-def _operator(op: LLMOperator, node: LLMNode, analyze: bool, names: dict) -> dict:
-    e: Estimate = op.estimate
-    out = {"operator": "LLM Filter" if op.role == "predicate" else "LLM Projection",
+def _operator(op: LLMOperator, analyze: bool) -> dict:
+    e = op.estimate
+    out = {"operator": "LLM Filter" if op.role == PREDICATE else "LLM Projection",
            "call": op.call.sql,
            "estimate": {k: _round(getattr(e, k)) for k in _EST if getattr(e, k) is not None}}
-    if op.role == "predicate":
-        out["predicate"] = _user_sql(node.conjunct, names)
-        if node.selectivity is not None:
-            out["selectivity"] = {"value": round(node.selectivity, 3),
-                                  "source": node.selectivity_source}
-    out["order"] = "prefix" if op.order == "prefix" else "table"
+    if op.role == PREDICATE:
+        out["predicate"] = op.predicate
+        if op.selectivity is not None:
+            out["selectivity"] = {"value": round(op.selectivity, 3),
+                                  "source": op.selectivity_source}
+    out["order"] = op.order
     rates = {"table_order": e.hit_rate_table, "planned_order": e.hit_rate_planned,
              "upper_bound": e.hit_rate_bound, "fields_auto": e.hit_rate_fields_auto}
     out["prefix_hit_rate"] = {k: round(v, 3) for k, v in rates.items() if v is not None}
     if op.call.field_permutation is not None:
         out["field_order"] = [op.call.field_names[i] for i in op.call.field_permutation]
-    if node.limit_pushdown:
+    if op.limit_pushdown:
         out["input"] = "the rows ORDER BY ... LIMIT keeps"
     if op.stream_limit is not None:
         out["stops_after"] = f"{op.stream_limit} rows pass (LIMIT without ORDER BY)"
@@ -89,25 +80,19 @@ def _operator(op: LLMOperator, node: LLMNode, analyze: bool, names: dict) -> dic
 
 
 def _engine(plan: PhysicalPlan) -> tuple[dict, dict]:
-    for op in plan.operators:
-        cost = op.details.get("cost_model")
-        if cost is None:
-            continue
-        blocks = op.details.get("num_blocks", 0)
-        describe = cost.describe() if hasattr(cost, "describe") else str(cost)
-        info = {"calibrated": bool(getattr(cost, "calibrated", False)), "model": describe}
-        config = op.details.get("config")
-        engine = {"kv_blocks": blocks}
-        if config is not None:
-            engine.update(eviction=config.eviction, preemption=config.preemption,
-                          kv_cache_bytes=config.kv_cache_bytes, block_size=config.block_size,
-                          max_batch_tokens=config.max_batch_tokens)
-            try:
-                info["t_star_seconds"] = round(cost.break_even_seconds(config.block_size, blocks), 4)
-            except Exception:       # noqa: BLE001 - a figure to show, never a failure
-                pass
-        return engine, info
-    return {}, {}
+    view = next((op.engine for op in plan.operators if op.engine is not None), None)
+    if view is None:
+        return {}, {}
+    cost, config, blocks = view.cost_model, view.config, view.kv_blocks
+    info = {"calibrated": bool(cost.calibrated), "model": cost.describe()}
+    engine = {"kv_blocks": blocks, "eviction": config.eviction, "preemption": config.preemption,
+              "kv_cache_bytes": config.kv_cache_bytes, "block_size": config.block_size,
+              "max_batch_tokens": config.max_batch_tokens}
+    try:
+        info["t_star_seconds"] = round(cost.break_even_seconds(config.block_size, blocks), 4)
+    except Exception:       # noqa: BLE001 - a figure to show, never a failure
+        pass
+    return engine, info
 
 
 def _text(doc: dict) -> list[str]:
@@ -169,43 +154,3 @@ def _human(key: str, value) -> str:
 
 def _round(v):
     return round(v, 4) if isinstance(v, float) else v
-
-
-def _scope_name(select: exp.Select) -> str:
-    parent = select.parent
-    if isinstance(parent, exp.CTE):
-        return f"CTE {parent.alias_or_name}"
-    if isinstance(parent, exp.Subquery):
-        return "subquery"
-    if isinstance(parent, exp.Union):
-        return "UNION branch"
-    return "query"
-
-
-def _input(node: LLMNode, names: dict) -> str:
-    s = node.scope.select
-    parts = []
-    if s.args.get("from_") is not None:
-        parts.append(_user_sql(s.args["from_"], names))
-    for join in s.args.get("joins") or []:
-        parts.append(_user_sql(join, names))
-    relational = node.scope.relational
-    where = [c for c in conjuncts(s.args["where"].this)] if s.args.get("where") else []
-    kept = [c for c in where if any(c is r for r in relational)]
-    if kept:
-        parts.append("WHERE " + " AND ".join(_user_sql(c, names) for c in kept))
-    return " ".join(parts) or "(no table)"
-
-
-def _user_sql(e: exp.Expression | None, names: dict) -> str:
-    """SQL text with every internal UDF call shown as the call the user wrote."""
-    if e is None:
-        return ""
-    e = e.copy()
-    for n in list(e.find_all(exp.Anonymous)):
-        if n.name in names:
-            replacement = sqlglot.parse_one(names[n.name], dialect="duckdb")
-            if n is e:
-                return replacement.sql(dialect="duckdb")
-            n.replace(replacement)
-    return e.sql(dialect="duckdb")

@@ -2,7 +2,7 @@
 so the next plan of the same predicate is ordered by measured selectivity."""
 from __future__ import annotations
 
-from executor.plan import PhysicalPlan
+from executor.plan import PREDICATE, PhysicalPlan
 
 from .context import PlanningContext
 from .rules.order_predicates import feedback_key
@@ -12,10 +12,10 @@ def record_feedback(plan: PhysicalPlan, ctx: PlanningContext) -> None:
     if ctx.feedback is None:
         return
     for op in plan.operators:
-        if op.passes is None or op.role != "predicate":
+        if op.passes is None or op.role != PREDICATE:
             continue
-        memo = plan.memos[plan.memo_key[op.binding]]
-        answers = [memo[p] for p in op.details.get("prompts", ()) if p in memo]
+        memo = plan.memo(op)
+        answers = [memo[p] for p in op.prompts if p in memo]
         if answers:
-            ctx.feedback.record(ctx.model_key(op.call), feedback_key(op.details["node"], op.passes),
+            ctx.feedback.record(ctx.model_key(op.call), feedback_key(op.call, op.passes),
                                 sum(a in op.passes for a in answers), len(answers))

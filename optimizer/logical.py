@@ -24,31 +24,9 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from executor.llm_call import LLMCall
+from executor.plan import PREDICATE, PROJECTION, TABLE, Estimate
 
-PREDICATE, PROJECTION = "predicate", "projection"
-_PREDICATE_PLACES = {"where", "on"}
 _names = itertools.count()
-
-
-@dataclass
-class Estimate:
-    """What the optimizer expects an operator to cost (None: not estimated)."""
-
-    rows: int | None = None                 # input rows that reach the call
-    distinct: int | None = None             # distinct prompts among them
-    cache_hits: int | None = None           # of those, answered by the result cache
-    prompt_tokens: int | None = None        # of the prompts still to infer
-    cached_tokens: int | None = None        # expected from the prefix cache in plan order
-    decode_tokens: int | None = None
-    seconds: float | None = None
-    kv_bytes: int | None = None
-    selectivity: float | None = None        # of a predicate: the share of rows passing
-    selectivity_source: str = ""            # "feedback", "sample", "default"
-    exact_rows: bool = False                # rows and distinct were counted, not guessed
-    hit_rate_table: float | None = None     # prefix hit rates: table order,
-    hit_rate_planned: float | None = None   # the plan's order,
-    hit_rate_bound: float | None = None     # every distinct prefix computed once,
-    hit_rate_fields_auto: float | None = None   # with the fields reordered too
 
 
 @dataclass
@@ -68,18 +46,18 @@ class LLMNode:
     # decided by the rules:
     limit_pushdown: bool = False  # ORDER BY/LIMIT apply before it
     stream_limit: int | None = None   # stop once this many rows passed
-    order: str = "table"          # "prefix": rows sorted for prefix sharing
+    order: str = TABLE            # PREFIX: rows sorted for prefix sharing
+    answers_key: str = ""         # occurrences with one key share one set of answers
     selectivity: float | None = None
     selectivity_source: str = ""
     estimate: Estimate = field(default_factory=Estimate)
 
+    def __post_init__(self) -> None:
+        self.answers_key = self.answers_key or self.binding
+
     @property
     def planned(self) -> bool:
         return self.lazy_reason is None
-
-    @property
-    def label(self) -> str:
-        return self.call.sql
 
 
 @dataclass
@@ -90,7 +68,6 @@ class ScopeNode:
     relational: list[exp.Expression] = field(default_factory=list)
     predicates: list[LLMNode] = field(default_factory=list)     # in evaluation order
     projections: list[LLMNode] = field(default_factory=list)
-    sample_order: bool = False          # order the predicates from a sample at run time
 
     @property
     def nodes(self) -> list[LLMNode]:

@@ -20,6 +20,6 @@ def optimize(plan: LogicalPlan, ctx: PlanningContext,
 
 def unplanned(plan: LogicalPlan, reason: str) -> PhysicalPlan:
     """Every call lazy: the optimizer is off, or the statement is a shape it does not plan."""
-    lazy = {name: reason for name in plan.calls}
-    return PhysicalPlan(plan.tree.sql(dialect="duckdb"), plan.calls, [], {}, {}, {}, lazy,
-                        {}, False, plan.explain)
+    return PhysicalPlan(final_sql=plan.tree.sql(dialect="duckdb"), calls=plan.calls,
+                        lazy={name: reason for name in plan.calls}, planned=False,
+                        explain=plan.explain)

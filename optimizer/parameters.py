@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlglot
 from sqlglot.tokens import Token, TokenType
 
-from executor.errors import BadCallError
+from executor.query_errors import BadCallError
 from executor.llm_call import KINDS
 
 _OPEN = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE}

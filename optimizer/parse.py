@@ -16,7 +16,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokens import TokenType
 
-from executor.errors import BadCallError, UnsupportedError
+from executor.query_errors import BadCallError, UnsupportedError
 from executor.llm_call import DEFAULT_MAX_TOKENS, FIELD_ORDERS, KINDS, OVERFLOW, LLMCall
 
 _MENTION = re.compile(r"\bLLM(_FILTER|_CLASSIFY)?\"?\s*\(", re.IGNORECASE)

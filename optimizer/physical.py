@@ -11,13 +11,15 @@ import itertools
 
 from sqlglot import exp
 
-from executor.plan import LLMOperator, PhysicalPlan
+from executor.plan import PREDICATE, LLMOperator, OperatorScope, PhysicalPlan
 from executor.udfs import LAZY, NULL
 
 from .context import PlanningContext
 from .drivers import driver
-from .logical import PREDICATE, LogicalPlan
+from .logical import LLMNode, LogicalPlan
 from .predicates import passing_answers
+from .profile import independent_sql
+from .user_sql import scope_input, scope_name, user_sql
 
 _member_names = itertools.count()
 
@@ -25,6 +27,7 @@ _member_names = itertools.count()
 def to_physical(plan: LogicalPlan, ctx: PlanningContext) -> PhysicalPlan:
     ready: set[str] = set()
     operators: list[LLMOperator] = []
+    names = {name: call.sql for name, (call, _) in plan.calls.items()}
     for scope in plan.scopes:
         for node in scope.predicates + scope.projections:
             found = driver(node, plan, ready)
@@ -33,9 +36,7 @@ def to_physical(plan: LogicalPlan, ctx: PlanningContext) -> PhysicalPlan:
                                     "subquery, or it reads an unplanned call)")
                 plan.lazy.append(node)
                 continue
-            op = LLMOperator(node.binding, node.call, found[0], node.role, node.order,
-                             node.stream_limit, passing_answers(node), node.estimate,
-                             details={"node": node, "plan": plan, "reads": found[1]})
+            op = _operator(node, plan, found, names)
             sampled = ctx.sampled.pop(node.call.sql, None)
             if sampled is not None:
                 op.actual.add(sampled)          # the sample's inferences are this operator's
@@ -48,16 +49,32 @@ def to_physical(plan: LogicalPlan, ctx: PlanningContext) -> PhysicalPlan:
     lazy_names = {n.binding for n in plan.lazy}
     on_miss, memo_key = {}, {}
     for node in plan.nodes:
-        memo_key[node.binding] = node.call.sql
+        memo_key[node.binding] = node.answers_key
         everywhere_predicate = node.role == PREDICATE and node.binding not in lazy_names
         if on_miss.get(node.binding) != LAZY:
             on_miss[node.binding] = NULL if everywhere_predicate else LAZY
     for node in plan.lazy:
         if node.binding in memo_key:
             on_miss[node.binding] = LAZY
-    return PhysicalPlan(final_sql, plan.calls, operators, on_miss,
-                        memo_key, ctx.memos, {n.binding: n.lazy_reason for n in plan.lazy},
-                        members, True, plan.explain)
+    return PhysicalPlan(final_sql=final_sql, calls=plan.calls, operators=operators,
+                        on_miss=on_miss, memo_key=memo_key, memos=ctx.memos,
+                        lazy={n.binding: n.lazy_reason for n in plan.lazy}, members=members,
+                        planned=True, explain=plan.explain)
+
+
+def _operator(node: LLMNode, plan: LogicalPlan, found: tuple[str, set[str]],
+              names: dict[str, str]) -> LLMOperator:
+    """The node as the executor runs it and EXPLAIN shows it, with no reference back."""
+    scope = OperatorScope(id(node.scope), scope_name(node.scope.select), scope_input(node, names))
+    return LLMOperator(
+        binding=node.binding, call=node.call, role=node.role, driver_sql=found[0],
+        reads=frozenset(found[1]), scope=scope,
+        predicate=user_sql(node.conjunct, names) if node.role == PREDICATE else None,
+        passes=passing_answers(node), selectivity=node.selectivity,
+        selectivity_source=node.selectivity_source, order=node.order,
+        stream_limit=node.stream_limit, limit_pushdown=node.limit_pushdown,
+        independent_sql=independent_sql(node, plan) if plan.explain else None,  # estimates
+        estimate=node.estimate)
 
 
 def _restrict_to_limited_rows(plan: LogicalPlan) -> tuple[dict[str, str], str]:

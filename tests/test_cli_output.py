@@ -16,7 +16,7 @@ import pytest
 
 import infersql
 from infersql.output_modes import render
-from infersql.progress import ProgressBar
+from infersql.progress_bar import ProgressBar
 from infersql.shell import Shell
 from infersql.table_format import escape, fit_widths, format_table
 

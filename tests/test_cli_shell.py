@@ -12,7 +12,7 @@ import pytest
 
 import infersql
 from infersql.dot_commands import QuitShell
-from infersql.progress import ProgressBar
+from infersql.progress_bar import ProgressBar
 from infersql.shell import Shell, one_line, timer_line
 from infersql.statement_split import is_complete, split_complete
 

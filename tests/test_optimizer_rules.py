@@ -12,7 +12,7 @@ import infersql
 from executor.engine.geometry import bytes_per_block, read_geometry
 from executor.engine.requests_prep import encode_prompt
 from executor.llm_call import LLMCall
-from executor.prefix_order import hit_rate
+from executor.prefix_sharing import hit_rate
 from tests.optimizer_fixture import fixture_sql, forget
 
 F = "LLM_FILTER('Is this review positive?', review)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from infersql.progress import ProgressBar, TokenRate, clock, describe, eta_seconds, fraction_done
+from infersql.progress_bar import ProgressBar, TokenRate, clock, describe, eta_seconds, fraction_done
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from executor.errors import BadCallError
+from executor.query_errors import BadCallError
 from optimizer import mentions_llm, plan_statement
 
 

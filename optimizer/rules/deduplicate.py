@@ -1,12 +1,15 @@
-"""Identical calls are answered once for the whole query.
+"""Calls that would give the same answer to the same prompt share one set of answers.
 
-    SELECT LLM_CLASSIFY('Genre?', ['drama', 'comedy'], plot) AS genre, count(*)
-    FROM movies GROUP BY LLM_CLASSIFY('Genre?', ['drama', 'comedy'], plot)
+    SELECT title, LLM('Summarize.', review) FROM reviews WHERE stars >= 4
+    UNION
+    SELECT title, LLM('Summarize.', reviews.review) FROM reviews WHERE topcritic
 
-names one call twice: both occurrences read one set of answers (keyed by the call's text), so
-a prompt is inferred once whichever occurrence meets it first. Within an operator, rows with the
-same prompt are one request, and prompts the result cache holds are none. Across operators,
-an occurrence whose rows an earlier one covered finds every answer known and infers nothing.
+The parser already gives identical call texts one UDF (DuckDB matches a GROUP BY expression to
+its SELECT item by structure). These two texts differ, so they are two UDFs, yet each renders
+``review: ...`` under the same instruction: a prompt's answer depends only on the model and the
+decoding options. So every occurrence on one model and options reads and fills one set of
+answers, and a review in both branches is inferred once, by whichever operator runs first.
+Within an operator the runtime sends each distinct prompt once, and none the result cache holds.
 """
 from __future__ import annotations
 
@@ -16,5 +19,5 @@ from ..logical import LogicalPlan
 
 def deduplicate(plan: LogicalPlan, ctx: PlanningContext) -> LogicalPlan:
     for node in plan.nodes:
-        ctx.memos.setdefault(node.call.sql, {})
+        node.answers_key = node.call.answers_key()
     return plan

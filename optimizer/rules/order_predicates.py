@@ -15,15 +15,15 @@ a predicate without feedback keeps its written place, and EXPLAIN says so.
 """
 from __future__ import annotations
 
-from executor.prefix_order import hit_rate
+from executor.llm_call import LLMCall
+from executor.plan import DEFAULT_SELECTIVITY, TABLE
+from executor.prefix_sharing import hit_rate
 from executor.statement_stats import StatementStats
 
 from ..context import PlanningContext
 from ..logical import LLMNode, LogicalPlan
 from ..predicates import passing_answers
 from ..profile import profile
-
-DEFAULT_SELECTIVITY = 0.5
 
 
 def order_predicates(plan: LogicalPlan, ctx: PlanningContext) -> LogicalPlan:
@@ -46,7 +46,7 @@ def _selectivity(node: LLMNode, plan: LogicalPlan, ctx: PlanningContext, sample:
     passes = passing_answers(node)
     known = None
     if passes is not None and ctx.feedback is not None:
-        known = ctx.feedback.selectivity(ctx.model_key(node.call), feedback_key(node, passes))
+        known = ctx.feedback.selectivity(ctx.model_key(node.call), feedback_key(node.call, passes))
     if known is not None:
         node.selectivity, node.selectivity_source = known, "feedback"
         return
@@ -58,23 +58,21 @@ def _selectivity(node: LLMNode, plan: LogicalPlan, ctx: PlanningContext, sample:
     node.selectivity, node.selectivity_source = DEFAULT_SELECTIVITY, "default"
 
 
-def feedback_key(node: LLMNode, passes: tuple[str, ...]) -> str:
+def feedback_key(call: LLMCall, passes: tuple[str, ...]) -> str:
     """A predicate's name in the feedback table: the call as written and what passes."""
-    return f"{node.call.sql} IN {sorted(passes)}"
+    return f"{call.sql} IN {sorted(passes)}"
 
 
 def _sample(node: LLMNode, plan: LogicalPlan, ctx: PlanningContext, passes) -> float | None:
     found = profile(node, plan, ctx, with_tokens=False)
     if found is None or not found.prompts:
         return None
-    memo = ctx.memos.setdefault(node.call.sql, {})
+    memo = ctx.memos.setdefault(node.answers_key, {})
     step = max(1, len(found.prompts) // ctx.sample_size)
     picked = found.prompts[::step][:ctx.sample_size]      # evenly spread, reproducible
+    rows = found.prompt_rows[::step][:ctx.sample_size]
     stats = ctx.sampled.setdefault(node.call.sql, StatementStats())
-    new = [p for p in picked if p not in memo]
-    memo.update(ctx.runtime.lookup(node.call, new, stats))
-    todo = [p for p in new if p not in memo]
-    memo.update(zip(todo, ctx.runtime.infer(node.call, todo, stats)))
+    ctx.runtime.answer(node.call, rows, stats, memo=memo, order=TABLE)
     return sum(memo[p] in passes for p in picked) / len(picked)
 
 

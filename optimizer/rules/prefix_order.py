@@ -21,7 +21,7 @@ import dataclasses
 import itertools
 
 from executor.llm_call import LLMCall
-from executor.prefix_order import hit_rate
+from executor.prefix_sharing import hit_rate
 
 from ..context import PlanningContext
 from ..logical import LogicalPlan
