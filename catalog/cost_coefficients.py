@@ -9,10 +9,7 @@ from __future__ import annotations
 import json
 import os
 
-try:    # the catalog's schema name, where catalog.store defines one
-    from catalog.store import SCHEMA
-except ImportError:
-    SCHEMA = "infersql_catalog"
+from .store import SCHEMA
 
 
 def model_key(model_path: str) -> str:

@@ -174,8 +174,9 @@ class Catalog:
     def analyze(self, table: str, count_tokens) -> list[tuple]:
         """Collect and store row count, distinct count and mean tokens for every column.
 
-        ``count_tokens(list[str]) -> list[int]`` is the model's tokenizer, so the optimizer
-        can estimate prompt lengths in the unit the engine is billed in.
+        ``count_tokens(list[str]) -> list[int]`` is the model's tokenizer, so the figures are
+        in the unit the engine is billed in. They are for people to read: the optimizer does
+        not need them, since it counts the rows that reach each call with DuckDB as it plans.
         """
         self._writable(f"store statistics of {table}")
         with self._lock:

@@ -1,8 +1,9 @@
 """What a progress bar shows about a statement's LLM work, and who gets told.
 
 Rows move when requests finish; tokens move every engine iteration, so a long generation shows
-progress between finished rows, and the ETA comes from the token rate over the token budget
-still to go (prompt tokens plus the most tokens each request may decode).
+progress between finished rows. The display (``infersql/progress_bar.py``) takes its ETA from
+the token rate over the token budget still to go (prompt tokens plus the most tokens each
+request may decode).
 """
 from __future__ import annotations
 
@@ -21,13 +22,6 @@ class Progress:
     tokens: int = 0             # prompt tokens prefilled + tokens decoded so far
     tokens_total: int = 0       # the token budget of the requests sent so far
     seconds: float = 0.0
-
-    @property
-    def eta_seconds(self) -> float | None:
-        """Seconds left at the token rate so far; None before there is a rate."""
-        if self.seconds <= 0 or self.tokens <= 0:
-            return None
-        return max(self.tokens_total - self.tokens, 0) / (self.tokens / self.seconds)
 
 
 class ProgressTracker:

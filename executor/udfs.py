@@ -27,7 +27,8 @@ from .plan import TABLE
 from .statement_stats import StatementStats
 
 LAZY, NULL = "lazy", "null"     # what a UDF does with a row its plan did not cover
-MEMBER = "member"               # not a call: whether the plan covered the row (see plan.py)
+MEMBER = "member"               # not a call: whether the plan covered the row
+                                # (optimizer/physical.py, _restrict_to_limited_rows)
 
 
 @dataclass

@@ -129,8 +129,10 @@ class Connection:
             raise exc.translate(error) from error
 
     def analyze(self, table: str) -> list[tuple]:
-        """Collect table statistics (rows, distinct values, mean tokens per column) for the
-        optimizer, measured with the default model's tokenizer."""
+        """Collect table statistics (rows, distinct values, mean tokens per column, measured
+        with the default model's tokenizer): what a table would cost to send to the model.
+        They are returned and kept in the catalog for people to read; the optimizer does not
+        need them, since it counts the rows that reach each call with DuckDB as it plans."""
         tok = self.engine.tokenizer
         try:
             return self.catalog.analyze(table, lambda texts: [len(t) for t in tok(texts).input_ids] if texts else [])

@@ -81,7 +81,7 @@ def driver(node: LLMNode, plan: LogicalPlan, ready: set[str],
         if select.args.get("order") is not None:
             base.set("order", select.args["order"].copy())
         # The rows up to the LIMIT's end, those OFFSET skips included: the final statement
-        # keeps only rows whose answers are known (plan.py), and OFFSET then skips the same.
+        # keeps only rows whose answers are known (physical.py), and OFFSET then skips the same.
         base.set("limit", exp.Limit(expression=exp.Literal.number(row_limit(select))))
         outer = exp.select(*[exp.column(ARG.format(i)) for i in range(len(args))])
         query = outer.from_(base.subquery("__infersql_rows"))

@@ -236,6 +236,17 @@ def _ancestors(node: exp.Expression, stop: exp.Expression):
         node = node.parent
 
 
+def needs_every_row(select: exp.Select) -> bool:
+    """Whether something between WHERE and LIMIT reads every row (DISTINCT, GROUP BY, HAVING,
+    QUALIFY, an aggregate or a window in the select list), so a LIMIT cannot apply early."""
+    if select.args.get("distinct") or select.args.get("group"):
+        return True
+    if select.args.get("qualify") is not None or select.args.get("having") is not None:
+        return True
+    return any(isinstance(e, (exp.AggFunc, exp.Window)) for item in select.expressions
+               for e in item.find_all(exp.AggFunc, exp.Window))
+
+
 def predicate_terms(select: exp.Select) -> list[exp.Expression]:
     """The scope's WHERE conjuncts and the ON conjuncts of its inner joins."""
     where = select.args.get("where")

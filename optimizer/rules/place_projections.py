@@ -15,7 +15,7 @@ from sqlglot import exp
 
 from ..context import PlanningContext
 from ..drivers import row_limit
-from ..logical import LogicalPlan, ScopeNode, udf_calls
+from ..logical import LogicalPlan, ScopeNode, needs_every_row, udf_calls
 
 
 def place_projections(plan: LogicalPlan, ctx: PlanningContext) -> LogicalPlan:
@@ -29,12 +29,7 @@ def place_projections(plan: LogicalPlan, ctx: PlanningContext) -> LogicalPlan:
 
 def _limit_applies_first(scope: ScopeNode, names: set[str]) -> bool:
     s = scope.select
-    if row_limit(s) is None or s.args.get("distinct") or s.args.get("group"):
-        return False
-    if s.args.get("qualify") is not None or s.args.get("having") is not None:
-        return False
-    if any(isinstance(e, (exp.AggFunc, exp.Window)) for item in s.expressions
-           for e in item.find_all(exp.AggFunc, exp.Window)):
+    if row_limit(s) is None or needs_every_row(s):
         return False
     order = s.args.get("order")
     if order is None:

@@ -10,11 +10,9 @@ before the second has five survivors) and nothing between WHERE and LIMIT needs 
 """
 from __future__ import annotations
 
-from sqlglot import exp
-
 from ..context import PlanningContext
 from ..drivers import row_limit
-from ..logical import LogicalPlan
+from ..logical import LogicalPlan, needs_every_row
 from ..predicates import passing_answers
 
 
@@ -24,11 +22,7 @@ def stream_limit(plan: LogicalPlan, ctx: PlanningContext) -> LogicalPlan:
         limit = row_limit(s)
         if limit is None or len(scope.predicates) != 1 or s.args.get("order") is not None:
             continue
-        if s.args.get("distinct") or s.args.get("group") or s.args.get("having") is not None:
-            continue
-        if s.args.get("qualify") is not None or any(
-                isinstance(e, (exp.AggFunc, exp.Window)) for item in s.expressions
-                for e in item.find_all(exp.AggFunc, exp.Window)):
+        if needs_every_row(s):
             continue
         node = scope.predicates[0]
         if passing_answers(node) is None or node.place != "where":
