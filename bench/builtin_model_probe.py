@@ -2,7 +2,7 @@
 
 ``python bench/builtin_model_probe.py --model /tmp/candidate`` (shipped model beside it)
 
-Why: ``evaluate.py`` scores held-out words in sentences drawn from the training generators, so
+Why: ``training/evaluate.py`` scores held-out words in sentences drawn from the training generators, so
 it cannot show a model that learned where the templates put a noun rather than the match
 itself. These ten sentences are written by hand, unlike any training template, with four
 questions each over nouns of both splits (some present, some not, one present only as a plural
@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import argparse
 
+import common  # noqa: F401  (puts the repository on sys.path: training/ is not installed)
 import infersql
 from infersql.builtin_model import MODEL_DIR
-from infersql.builtin_model.tasks import _article
+from training.tasks import _article
 
 CASES = [
     ("The children fed the ducks at the pond.", {"duck": 1, "pond": 1, "horse": 0, "piano": 0}),

@@ -3,8 +3,10 @@
 The texts are written here, not drawn from the training templates, so the checks measure
 whether the model generalizes to plain questions a newcomer would ask, through the real SQL
 path. Questions the current weights get wrong are marked ``xfail(strict=True)``: they document
-a known gap (see README, "The built-in model") and fail loudly once a retrained model fixes it.
+a known gap (see the model card, infersql/builtin_model/README.md) and fail loudly once a
+retrained model fixes it.
 """
+import re
 import unicodedata
 
 import pytest
@@ -28,6 +30,15 @@ def test_shipped_weights_are_small_and_complete():
     files = {p.name: p.stat().st_size for p in MODEL_DIR.iterdir()}
     assert {"config.json", "model.safetensors", "tokenizer.json"} <= files.keys()
     assert sum(files.values()) <= 25 * 2**20
+
+
+def test_shipped_files_carry_no_path_of_the_training_machine():
+    """The folder ships to every user: a path where the run wrote it (``/tmp/bm_G3``) says
+    nothing about the model and tells about the machine that trained it."""
+    absolute_path = re.compile(r'"(/|[A-Za-z]:\\\\)[^"/\\]+[/\\]')
+    for f in MODEL_DIR.iterdir():
+        if f.suffix != ".safetensors":
+            assert not absolute_path.search(f.read_text(encoding="utf-8")), f.name
 
 
 @pytest.fixture(scope="module")

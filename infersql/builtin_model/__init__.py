@@ -1,8 +1,8 @@
-"""The built-in model: a small Llama trained here to answer InferSQL's own prompts.
+"""The built-in model: a small Llama trained to answer InferSQL's own prompts.
 
 It ships inside the package (``model/``, a Hugging Face folder) so that ``infersql.connect()``
-gives real answers with nothing downloaded. ``train.py`` rebuilds it, ``evaluate.py`` measures
-it on held-out texts; see README.md in this folder.
+gives real answers with nothing downloaded. README.md here is its model card; the recipe that
+rebuilds it lives in the repository's ``training/`` folder, which is not installed.
 """
 from __future__ import annotations
 

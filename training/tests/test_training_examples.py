@@ -1,18 +1,19 @@
-"""How the built-in model is made: tokenizer, training set, held-out split, the one command.
+"""What the built-in model is trained on: tokenizer, examples, the held-out split.
 
-The shipped weights are checked in ``test_builtin_model.py``; these tests check the recipe that
-makes them, so a change to it cannot quietly break what the accuracy figures rest on: answers
-are spans of the prompt token for token, held-out texts never occur in training, and
-``python -m infersql.builtin_model.train`` writes a folder the engine loads.
+The shipped weights are checked in ``tests/test_builtin_model.py``; these tests check the recipe
+that makes them, so a change to it cannot quietly break what the accuracy figures rest on:
+answers are spans of the prompt token for token, held-out texts never occur in training, and
+the recipe still draws what the shipped weights were trained on.
 """
-import json
 import random
 import re
 
 import pytest
 
-from infersql.builtin_model import data, evaluate, lexicon, tasks, train
-from infersql.builtin_model.tokenizer import train_tokenizer
+from training import data, lexicon, tasks
+from training.fingerprint import fingerprint
+from training.tokenizer import train_tokenizer
+from training.train import vocabulary_texts
 
 FREE_TEXT = ("extract", "exercise")       # families answered by copying a span, not by a choice
 
@@ -113,8 +114,6 @@ def test_note_mentions_answer_truly(pools):
 def test_nouns_and_rare_words_are_kept_out_of_the_tokenizer_corpus(pools):
     """The tokenizer must cut nouns and the notes' rare words into pieces alike, so neither
     may reach its corpus; everything else of the prompt does, and the notes do use rare words."""
-    from infersql.builtin_model.train import vocabulary_texts
-
     rng = random.Random(6)
     notes = [tasks.f_note_mention(rng, pools[0]) for _ in range(300)]
     rare = set(lexicon.NOTE_ADJECTIVES + lexicon.NOTE_VERBS)
@@ -151,83 +150,14 @@ def test_copy_first_part_comes_first(pools):
     assert copying(exs[:900]) > 0.6 > copying(exs[900:])
 
 
-def test_the_one_command_trains_a_model_the_engine_loads(tmp_path):
-    """A few steps of the real command; ``evaluate`` then finds every training prompt again
-    from the recorded arguments, and scores through the engine."""
-    import torch
-
-    out = tmp_path / "model"
-    threads = torch.get_num_threads()
-    try:
-        train.main(["--examples", "120", "--out", str(out), "--vocab", "400", "--threads", "1"])
-    finally:
-        torch.set_num_threads(threads)        # the command sets it for its process
-    args = json.loads((out / evaluate.TRAINING_ARGS).read_text())
-    assert args["examples"] == 120 and args["seed"] == 1      # the shipped weights' seed
-    seen = evaluate.training_fields(out, None)
-    rng = random.Random(args["seed"])
-    train_pool, _ = data.pools(None)
-    again = tasks.training_examples(rng, train_pool, 120, args["copy_first"])
-    assert {evaluate._fields(e) for e in again} == seen
-    held = evaluate.held_out(None, 3, seen)
-    assert held and not {evaluate._fields(e) for e in held} & seen
-    answers = evaluate.score(out, held)
-    assert len(answers) == len(held)
-    for ex, got in zip(held, answers):
-        if ex.choices:
-            assert got in ex.choices          # constrained decoding: always one of them
+# A run with the shipped run's seed and copy-first share, at a size a test can draw in a second.
+SMALL_RUN_FINGERPRINT = "824a8a748ecebcd019447adf59d5f65b5946324c86f15a7fea567e6580d77813"
 
 
-def test_dropping_a_seen_example_leaves_the_rest_of_the_held_out_list_alone():
-    """Two runs train on different sets, so each drops different held-out examples; their
-    figures compare only if every example neither run saw is the same in both lists."""
-    full = evaluate.held_out(None, 8, set())
-    assert len({e.prompt for e in full}) == len(full)
-    dropped = full[3]
-    again = evaluate.held_out(None, 8, {evaluate._fields(dropped)})
-    assert dropped not in again and len(again) == len(full)
-    assert [e for e in again if e in full] == [e for e in full if e is not dropped]
-    replacement, = [e for e in again if e not in full]
-    assert (replacement.family, replacement.task) == (dropped.family, dropped.task)
-
-
-@pytest.fixture(scope="module")
-def tiny_llama(model_factory):
-    """The shared tiny random Llama (``conftest.model_factory``): ``loss_fn`` needs its
-    ``.model`` and ``.lm_head``, as the built-in model has them."""
-    from transformers import AutoModelForCausalLM
-
-    return AutoModelForCausalLM.from_pretrained(model_factory("llama")).eval()
-
-
-def test_each_example_weighs_the_same_in_the_answer_loss(tiny_llama):
-    """A one-token yes/no beside a five-token copy: with ``per_example`` each answer's mean
-    counts once, so the decision is half the loss, not a sixth."""
-    import torch
-    import torch.nn.functional as F
-
-    items = [([5, 6, 7, 8], [9, 0]), ([5, 6], [10, 11, 12, 13, 14, 0])]     # answers end in EOS 0
-    ids, mask, labels = train.collate(items, pad_id=0)
-    with torch.no_grad():
-        per_token = F.cross_entropy(tiny_llama(input_ids=ids).logits[:, :-1].transpose(1, 2),
-                                    labels[:, 1:], reduction="none", ignore_index=-100)
-        got = train.loss_fn(tiny_llama, ids, mask, labels, prompt_weight=0.0, per_example=True)
-        flat = train.loss_fn(tiny_llama, ids, mask, labels, prompt_weight=0.0, per_example=False)
-    first, second = per_token[0, 3:5], per_token[1, 1:7]
-    assert torch.allclose(got, (first.mean() + second.mean()) / 2)
-    assert torch.allclose(flat, torch.cat([first, second]).mean())
-    assert not torch.allclose(got, flat)
-
-
-def test_right_padding_needs_no_attention_mask(tiny_llama):
-    """``quick_accuracy`` runs the model without a mask: a right-padded row's real tokens must get the
-    same hidden states as they do alone."""
-    import torch
-
-    items = [([3, 4, 5, 6, 7, 8, 9], [10, 0]), ([3, 4], [11, 0])]
-    ids, mask, _ = train.collate(items, pad_id=0)
-    with torch.no_grad():
-        padded = tiny_llama.model(input_ids=ids).last_hidden_state
-        alone = tiny_llama.model(input_ids=ids[1:, :4]).last_hidden_state
-    assert mask[1].tolist() == [1] * 4 + [0] * 5
-    assert torch.allclose(padded[1, :4], alone[0], atol=1e-5)
+def test_the_recipe_still_draws_what_the_shipped_weights_were_trained_on():
+    """The shipped weights come out of the one command again only if the recipe draws the very
+    same examples, tokenizer corpus, in-run check and held-out list. A change meant to keep
+    them (a refactor) must keep this hash; a change of the recipe must come with retrained
+    weights, this hash, and the full run's (``python -m training.fingerprint``, recorded in
+    training/README.md)."""
+    assert fingerprint(None, seed=1, examples=2000, copy_first=0.2, per_family=20) == SMALL_RUN_FINGERPRINT

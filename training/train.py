@@ -1,4 +1,7 @@
-"""Train the built-in model: ``python -m infersql.builtin_model.train --data /work/shared/data``.
+"""Train the built-in model: ``python -m training.train --data DIR --out DIR`` (from the repo root).
+
+``--data`` is the folder of the LLM-SQL benchmark tables (``movies.csv``, ``products.csv``,
+``beer.csv``; see ``data.py``); ``--out`` defaults to the package's own model folder.
 
 Why this shape: a Llama (transformers' own class) small enough to train in under 30 minutes on
 two CPU cores and to load in well under a second, trained with plain torch on the synthetic
@@ -20,16 +23,30 @@ import shutil
 import time
 from pathlib import Path
 
-from . import MODEL_DIR, data, tasks
+from infersql.builtin_model import MODEL_DIR
+
+from . import data, tasks
 from . import lexicon as lx
 from .evaluate import TRAINING_ARGS
 from .tokenizer import train_tokenizer
 
-log = logging.getLogger("infersql.builtin_model.train")
+log = logging.getLogger("training.train")
 
 CHECKPOINT_EVERY = 2500     # steps between the held-out check and a saved folder (each ~4 s)
+CHECK_PER_FAMILY = 100      # held-out examples per family in the in-run check
 DIMS = dict(hidden_size=192, intermediate_size=384, num_hidden_layers=4, num_attention_heads=6,
             num_key_value_heads=3, max_position_embeddings=1024)
+
+
+def draw(rng: random.Random, data_dir: str | None, n: int, copy_first: float):
+    """(training examples, the in-run check's held-out examples by family), drawn from ``rng``
+    in this order. The batch order is drawn next from the same generator, so the weights rest
+    on all of it: ``fingerprint.py`` hashes what this returns and the generator's state after."""
+    train_pool, held_pool = data.pools(data_dir)
+    examples = tasks.training_examples(rng, train_pool, n, copy_first)
+    check = {fam: [tasks.sample(rng, held_pool, fam) for _ in range(CHECK_PER_FAMILY)]
+             for fam in tasks.FAMILY_WEIGHTS}
+    return examples, check
 
 
 def vocabulary_texts(examples: list[tasks.Example]):
@@ -169,12 +186,10 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     wall, cpu = time.time(), time.process_time()
-    train_pool, held_pool = data.pools(args.data)
-    examples = tasks.training_examples(rng, train_pool, args.examples, args.copy_first)
+    examples, check = draw(rng, args.data, args.examples, args.copy_first)
     tokenizer = train_tokenizer(vocabulary_texts(examples), args.vocab)
     encoded = encode(tokenizer, examples)
-    held = {fam: encode(tokenizer, [tasks.sample(rng, held_pool, fam) for _ in range(100)])
-            for fam in tasks.FAMILY_WEIGHTS}
+    held = {fam: encode(tokenizer, items) for fam, items in check.items()}
     log.info("%d examples, %.1f prompt tokens on average, vocab %d", len(encoded),
              sum(len(p) for p, _ in encoded) / len(encoded), len(tokenizer))
 
@@ -216,6 +231,14 @@ def main(argv: list[str] | None = None) -> None:
     log.info("saved %s; wall %.0f s, CPU %.0f s", args.out, time.time() - wall, time.process_time() - cpu)
 
 
+def run_record(args: argparse.Namespace) -> dict:
+    """What ``training_args.json`` keeps of the command line: every argument that decides the
+    weights, which ``evaluate.py`` needs to regenerate the training set. Not ``--out``, and only
+    whether ``--data`` was given: those are paths of the machine that trained it, and the folder
+    ships to every user."""
+    return {k: bool(v) if k == "data" else v for k, v in vars(args).items() if k != "out"}
+
+
 def save(model, tokenizer, args) -> None:
     """Write the model folder in float16 (half the bytes; the engine loads it as float32)."""
     import copy
@@ -230,7 +253,7 @@ def save(model, tokenizer, args) -> None:
     half.generation_config.eos_token_id = half.generation_config.pad_token_id = eos
     half.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
-    (tmp / TRAINING_ARGS).write_text(json.dumps(vars(args) | {"data": bool(args.data)}, indent=1))
+    (tmp / TRAINING_ARGS).write_text(json.dumps(run_record(args), indent=1))
     for f in tmp.iterdir():
         f.chmod(0o644)                    # safetensors writes 0600; the package is for everyone
     shutil.rmtree(out, ignore_errors=True)

@@ -1,6 +1,7 @@
 """Held-out accuracy of the built-in model, per task family, through the real engine.
 
-``python -m infersql.builtin_model.evaluate --data /work/shared/data``
+``python -m training.evaluate --data DIR [--model DIR]``, from the repo root (``--model``: the
+shipped model by default).
 
 Why through the engine: the figures must describe what a query gets, so every prompt goes
 through ``executor.engine.Engine`` exactly as the SQL functions send it (chat template,
@@ -18,9 +19,11 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
-from . import MODEL_DIR, data, tasks
+from infersql.builtin_model import MODEL_DIR
 
-log = logging.getLogger("infersql.builtin_model.evaluate")
+from . import data, tasks
+
+log = logging.getLogger("training.evaluate")
 
 EVAL_SEED = 20_261_129          # far from any training seed
 TRAINING_ARGS = "training_args.json"

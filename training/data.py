@@ -3,8 +3,10 @@
 Why a fixed split: the accuracy figures in the model card must come from texts the model never
 saw. Real rows are split by movie (reviews of one movie share its words) and by product; names,
 cities and a fifth of the nouns are split by word, so the copy and mention tasks are measured
-on words absent from training. Real rows come from ``--data`` (``/work/shared/data``) only: the
-shipped weights need no data, and training without ``--data`` uses templates alone.
+on words absent from training. Real rows come from ``--data`` only: a folder holding the
+LLM-SQL benchmark tables ``movies.csv``, ``products.csv`` and ``beer.csv`` (from the repository
+of "Optimizing LLM Queries in Relational Workloads", lynnliu030/vldb25). The shipped weights
+need no data at run time, and training without ``--data`` uses templates alone.
 """
 from __future__ import annotations
 
@@ -56,7 +58,7 @@ def _add_invented(train: Pools, avoid: set[str]) -> None:
 
 
 def pools(data: str | Path | None) -> tuple[Pools, Pools]:
-    """(train, held_out) pools; real rows only when ``data`` names the shared data folder."""
+    """(train, held_out) pools; real rows only when ``data`` names the benchmark tables' folder."""
     nouns, firsts = _split(lx.NOUNS, "nouns"), _split(lx.FIRST_NAMES, "first names")
     lasts, cities = _split(lx.LAST_NAMES, "last names"), _split(lx.CITIES, "cities")
     train = Pools(nouns[0], firsts[0], lasts[0], cities[0])
