@@ -23,10 +23,8 @@ from . import choices as choice_scoring
 from .config import EngineConfig
 from .cost_model import CostModel, IterationShape, default_cost_model
 from .errors import CancelledError, EngineError
-from .eviction import make_eviction_policy
 from .geometry import geometry_of
 from .model_runner import ModelRunner
-from .preemption import make_preemption_policy
 from .request import Output, Request
 from .requests_prep import PreparedRequest, encode_prompt, prepare
 from .sampler import sample
@@ -61,8 +59,6 @@ class _Pending:
 class Engine:
     def __init__(self, config: EngineConfig, cost_model: CostModel | None = None) -> None:
         self.config = config
-        make_eviction_policy(config.eviction)        # bad names fail before the model loads
-        make_preemption_policy(config.preemption)
         self.runner = ModelRunner(config)
         self.tokenizer = self.runner.tokenizer
         self.max_model_len = self.runner.max_model_len
@@ -116,7 +112,7 @@ class Engine:
         as soon as each one is complete; ``should_stop()``, checked every iteration, cancels
         with ``CancelledError``. On any exception (Ctrl-C included) the unfinished work is
         dropped and the engine stays usable; completed results were already reported.
-        ``future`` lists requests that later calls will submit, in order: the ``plan``
+        ``future`` lists requests that later calls will submit, in order: the ``belady``
         eviction policy keeps the blocks they will read.
         """
         preps = []
@@ -164,7 +160,7 @@ class Engine:
         self.blocks.clock = time.monotonic()
         if self.config.retention == "t_star":
             self.blocks.expire(self.break_even_seconds)
-        if self.config.eviction != "plan":
+        if not self.blocks.eviction.uses_future:
             return
         prompts = []
         for r in future or ():
