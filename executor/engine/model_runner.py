@@ -92,6 +92,17 @@ class ModelRunner:
         self.vocab_size = int(text.vocab_size)
         window = getattr(text, "sliding_window", None)
         self.sliding_window = window if window and getattr(text, "use_sliding_window", True) else None
+        self.swapped: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}   # host K/V by seq id
+
+    def move_blocks(self, step) -> None:
+        """Carry out a scheduler ``Step``'s cache moves before its forward pass: swap-outs
+        first (the pass may overwrite those blocks), then swap-ins and token-level tail copies."""
+        for seq, block_ids in step.swap_out:
+            self.swapped[seq.seq_id] = self.kv.swap_out(block_ids)
+        for seq, block_ids, first in step.swap_in:
+            self.kv.swap_in(self.swapped.pop(seq.seq_id), block_ids, first)
+        for src, dst, n in step.copies:
+            self.kv.copy_slots(src, dst, n)
 
     def _batch(self, chunks: list[Chunk]):
         ids, positions, logit_rows, seq_of_token, rows_from = [], [], [], [], []
@@ -174,7 +185,4 @@ class ModelRunner:
             logits_to_keep=torch.tensor(logit_rows, device=dev, dtype=torch.long),
             paged_batch=pb, use_cache=False)
         return out.logits[0].float()
-
-    def copy_slots(self, src_block: int, dst_block: int, n: int) -> None:
-        self.kv.copy_slots(src_block, dst_block, n)
 

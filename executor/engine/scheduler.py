@@ -114,6 +114,7 @@ class Scheduler:
         self.add(victim)
 
     def schedule(self) -> Step:
+        """The next iteration's chunks; call it while ``has_work()``."""
         step = Step()
         budget = self.max_batch_tokens
         scheduled: set[int] = set()
@@ -138,6 +139,8 @@ class Scheduler:
             budget -= n
         if not step.preempted:
             self._admit(step, budget)
+        if not step.chunks:
+            raise RuntimeError("scheduler made no progress; this is an engine bug")
         return step
 
     def _admit(self, step: Step, budget: int) -> None:
