@@ -207,7 +207,7 @@ def main() -> None:
     from transformers import AutoTokenizer
 
     from executor.engine import Engine, EngineConfig
-    from executor.engine.calibration import calibrate
+    from executor.engine.cost_fit import calibrate
     from executor.engine.cost_model import load_cost_model
     from executor.engine.geometry import bytes_per_block, read_geometry
     from executor.engine.simulator import simulate
