@@ -1,7 +1,7 @@
 """The paged KV pool's bookkeeping: which block holds what, who holds it, what may be reused.
 
 Blocks are content-addressed as in vLLM: a full block's key is a hash chained over (parent key,
-its token ids), so equal prefixes map to equal blocks. Blocks are reference-counted; a block no
+its token ids), so equal prefixes map to equal blocks (``prefix_keys.py``). Blocks are reference-counted; a block no
 sequence holds keeps its content and key (it is *evictable*) until the eviction policy hands it
 out again. Two additions:
 

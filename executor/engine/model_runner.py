@@ -17,6 +17,7 @@ from . import attention
 from .config import EngineConfig
 from .block_manager import common_prefix
 from .errors import ModelLoadError
+from .geometry import default_dtype
 from .kv_cache import KVCache
 from .sequence import Chunk
 
@@ -81,8 +82,7 @@ def _quiet_progress_bars():
 class ModelRunner:
     def __init__(self, config: EngineConfig) -> None:
         self.device = torch.device(config.device)
-        default = "bfloat16" if self.device.type == "cuda" else "float32"
-        self.dtype = _DTYPES[config.dtype or default]
+        self.dtype = _DTYPES[config.dtype or default_dtype(config.device)]
         self.hf_config, self.tokenizer, self.model = _load(config, self.device, self.dtype)
         self.kv = KVCache(self.hf_config.get_text_config(), config.kv_cache_bytes,
                           config.block_size, self.dtype, self.device)

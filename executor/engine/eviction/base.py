@@ -1,9 +1,13 @@
-"""The interface every eviction policy implements; the block manager is its only caller.
+"""The interface every eviction policy implements.
 
 A block is *evictable* when no running sequence holds it (reference count 0) but it still has a
 content key, so a later request with the same prefix could reuse it. A policy only orders the
 evictable set: the block manager tells it when a block becomes evictable (``add``) or is held
 again (``remove``), and asks it for the next ``victim``. The block manager owns the blocks.
+
+A policy may also use the request order: the block manager reports each waiting sequence
+(``expect``) and each admission (``admitted``), and ``Engine.generate`` and ``simulate`` report
+the prompts of later calls (``set_future``) to a policy that ``uses_future``.
 """
 from __future__ import annotations
 
