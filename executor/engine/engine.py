@@ -158,7 +158,7 @@ class Engine:
             if self.scheduler.has_work():
                 self.scheduler.abort_all()
                 self.runner.swapped.clear()
-                self.postprocessor.requests.clear()
+                self.postprocessor.drop_all()
             self.stats.wall_seconds += time.perf_counter() - started
             self.stats.peak_blocks = max(self.stats.peak_blocks, self.blocks.peak_blocks)
             self.stats.evicted_blocks += self.blocks.evicted_blocks - evicted_before

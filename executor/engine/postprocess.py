@@ -49,6 +49,10 @@ class Postprocessor:
     def track(self, item: InFlightRequest) -> None:
         self.requests[item.main.seq_id] = item
 
+    def drop_all(self) -> None:
+        """Forget every request in flight (the scheduler dropped their sequences)."""
+        self.requests.clear()
+
     def postprocess(self, step: Step, logits: torch.Tensor) -> list[InFlightRequest]:
         """Advance every sequence of ``step`` by its chunk and its logits rows (in chunk order,
         ``Sequence.logit_positions`` each); returns the requests this step completed."""
