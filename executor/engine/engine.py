@@ -24,7 +24,6 @@ import torch
 from .config import EngineConfig
 from .cost_model import CostModel, IterationShape, default_cost_model
 from .errors import CancelledError
-from .geometry import geometry_of
 from .inflight import InFlightRequest, first_sequence
 from .model_runner import ModelRunner
 from .postprocess import Postprocessor, eos_token_ids
@@ -44,9 +43,8 @@ class Engine:
         self.tokenizer = self.runner.tokenizer
         self.max_model_len = self.runner.max_model_len
         dtype = str(self.runner.dtype).removeprefix("torch.")
-        self.cost_model = cost_model or default_cost_model(
-            geometry_of(self.runner.hf_config.get_text_config()), config.device, dtype,
-            config.block_size)
+        self.cost_model = cost_model or default_cost_model(self.runner.geometry, config.device,
+                                                           dtype, config.block_size)
         self.scheduler = make_scheduler(config, self.runner.kv.num_blocks,
                                         self.runner.kv.bytes_per_block, self.cost_model)
         self.blocks = self.scheduler.blocks

@@ -17,7 +17,7 @@ from . import attention
 from .config import EngineConfig
 from .block_manager import common_prefix
 from .errors import ModelLoadError
-from .geometry import default_dtype
+from .geometry import default_dtype, geometry_of
 from .kv_cache import KVCache
 from .sequence import Chunk
 
@@ -84,12 +84,11 @@ class ModelRunner:
         self.device = torch.device(config.device)
         self.dtype = _DTYPES[config.dtype or default_dtype(config.device)]
         self.hf_config, self.tokenizer, self.model = _load(config, self.device, self.dtype)
-        self.kv = KVCache(self.hf_config.get_text_config(), config.kv_cache_bytes,
-                          config.block_size, self.dtype, self.device)
-        self.block_size = config.block_size
         text = self.hf_config.get_text_config()
-        self.max_model_len = int(getattr(text, "max_position_embeddings", 0) or 1 << 30)
-        self.vocab_size = int(text.vocab_size)
+        self.kv = KVCache(text, config.kv_cache_bytes, config.block_size, self.dtype, self.device)
+        self.block_size = config.block_size
+        self.geometry = geometry_of(text)
+        self.max_model_len, self.vocab_size = self.geometry.max_model_len, int(self.geometry.vocab)
         window = getattr(text, "sliding_window", None)
         self.sliding_window = window if window and getattr(text, "use_sliding_window", True) else None
         self.swapped: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}   # host K/V by seq id
