@@ -36,7 +36,7 @@ from common import DEFAULT_DATA, REPO, load_rows, machine, model_path, movie_pro
 
 from executor.engine.block_manager import common_prefix
 
-EVICTIONS = ("lru", "lfu", "plan")
+EVICTIONS = ("lru", "lfu", "belady")
 PREEMPTIONS = ("newest", "srf", "cost")
 BLOCK = 16
 
@@ -207,7 +207,7 @@ def main() -> None:
     from transformers import AutoTokenizer
 
     from executor.engine import Engine, EngineConfig
-    from executor.engine.calibration import calibrate
+    from executor.engine.cost_fit import calibrate
     from executor.engine.cost_model import load_cost_model
     from executor.engine.geometry import bytes_per_block, read_geometry
     from executor.engine.simulator import simulate
@@ -284,8 +284,8 @@ def compare(name, prompts, outputs, budgets, block_bytes, path, args, clock, cos
                     prompt_tokens=sum(len(p) for p in prompts), optimum=optimum)
         one = simulate(EngineConfig(model=path, kv_cache_bytes=blocks * block_bytes,
                                     block_size=BLOCK, max_batch_tokens=args.batch_tokens,
-                                    eviction="plan", max_num_seqs=1), prompts, outputs, cost_model)
-        base["plan_one_at_a_time"] = one.stats.prefilled_tokens
+                                    eviction="belady", max_num_seqs=1), prompts, outputs, cost_model)
+        base["belady_one_at_a_time"] = one.stats.prefilled_tokens
         for ev in EVICTIONS:
             for pr in PREEMPTIONS:
                 kw = dict(kv_cache_bytes=blocks * block_bytes, block_size=BLOCK,
@@ -349,14 +349,14 @@ def report(results: list[dict], notes: list[str]) -> None:
                 sub = [r for r in rows if r["budget"] == b]
                 best = lambda ev: min(r[f"{src}_prefilled_tokens"] for r in sub if r["eviction"] == ev)  # noqa: E731
                 opt, cold = sub[0]["optimum"], sub[0]["cold"]
-                lru, plan = best("lru") - cold, best("plan") - cold
-                one = sub[0]["plan_one_at_a_time"]
+                lru, belady = best("lru") - cold, best("belady") - cold
+                one = sub[0]["belady_one_at_a_time"]
                 print(f"\nbudget {b:.0%}: Belady optimum (one request at a time) prefills {opt} "
-                      f"({opt - cold} recomputed); best plan {best('plan')} = "
-                      f"{best('plan') / opt:.3f}x optimum; plan in the simulator with one request "
-                      f"at a time (max_num_seqs=1) {one} = {one / opt:.3f}x optimum; "
-                      f"plan recomputes {1 - plan / lru if lru else 0:.1%} fewer tokens than lru "
-                      f"({plan} vs {lru})")
+                      f"({opt - cold} recomputed); best belady {best('belady')} = "
+                      f"{best('belady') / opt:.3f}x optimum; belady in the simulator with one "
+                      f"request at a time (max_num_seqs=1) {one} = {one / opt:.3f}x optimum; "
+                      f"belady recomputes {1 - belady / lru if lru else 0:.1%} fewer tokens than "
+                      f"lru ({belady} vs {lru})")
                 if real:
                     ratios = [r["sim_seconds"] / r["real_seconds"] for r in sub]
                     print(f"sim/real makespan at {b:.0%}: {min(ratios):.2f}-{max(ratios):.2f}")
@@ -379,7 +379,7 @@ def plot(results: list[dict]) -> None:
             sub = [r for r in rows if r["workload"] == wl and r["budget"] == b]
             labels = [f"{r['eviction']}\n{r['preemption']}" for r in sub]
             vals = [r[f"{src}_prefilled_tokens"] - r["cold"] for r in sub]
-            colors = {"lru": "tab:gray", "lfu": "tab:blue", "plan": "tab:green"}
+            colors = {"lru": "tab:gray", "lfu": "tab:blue", "belady": "tab:green"}
             ax.bar(range(len(sub)), vals, color=[colors[r["eviction"]] for r in sub])
             ax.axhline(sub[0]["optimum"] - sub[0]["cold"], color="red", ls="--", label="Belady optimum")
             ax.set_xticks(range(len(sub)), labels, fontsize=6)

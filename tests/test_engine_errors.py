@@ -72,5 +72,5 @@ def test_interrupt_mid_generation_leaves_engine_usable(engine):
     with pytest.raises(KeyboardInterrupt):
         engine.generate(reqs, progress=boom)
     assert engine.scheduler.running == [] and engine.scheduler.waiting == []
-    assert engine.blocks.used_blocks == 0
+    assert engine.blocks.used_blocks == 0 and engine.postprocessor.requests == {}
     assert len(engine.generate(reqs)[2].token_ids) <= 8

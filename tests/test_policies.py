@@ -9,13 +9,14 @@ import pytest
 
 from executor.engine import Engine, EngineConfig, Request
 from executor.engine.block_manager import BlockManager
-from executor.engine.eviction import LFUEviction, LRUEviction
+from executor.engine.eviction import (EVICTION_POLICIES, BeladyEviction, LFUEviction,
+                                      LRUEviction, make_eviction_policy)
+from executor.engine.errors import InvalidRequestError
 from executor.engine.geometry import bytes_per_block, read_geometry
-from executor.engine.plan import PlanEviction
 from executor.engine.sequence import SamplingParams, Sequence
 from tests import hf_oracle
 
-EVICTIONS = ["lru", "lfu", "plan"]
+EVICTIONS = ["lru", "lfu", "belady"]
 PREEMPTIONS = ["newest", "srf", "cost"]
 
 
@@ -72,6 +73,30 @@ def test_swap_disabled_falls_back_to_recompute(tiny_model, block_bytes):
     assert engine.stats.swaps == 0 and engine.stats.recomputed_tokens > 0
 
 
+def test_the_registry_names_each_eviction_policy_once():
+    assert sorted(EVICTION_POLICIES) == ["belady", "lfu", "lru"]
+    assert [n for n, cls in EVICTION_POLICIES.items() if cls.uses_future] == ["belady"]
+
+
+def test_plan_is_the_old_name_of_belady():
+    config = EngineConfig(model="no-model-is-loaded", eviction="plan")
+    assert config.eviction == "belady"
+    assert type(make_eviction_policy("plan")) is BeladyEviction
+
+
+def test_belady_is_the_default_eviction():
+    assert EngineConfig(model="no-model-is-loaded").eviction == "belady"
+
+
+@pytest.mark.parametrize("field, message", [
+    ("eviction", "unknown eviction policy 'nope'; choose one of ['belady', 'lfu', 'lru']"),
+    ("preemption", "unknown preemption policy 'nope'; choose one of ['cost', 'newest', 'srf']")])
+def test_an_unknown_policy_name_fails_when_the_config_is_built(field, message):
+    with pytest.raises(InvalidRequestError) as caught:
+        EngineConfig(model="no-model-is-loaded", **{field: "nope"})
+    assert str(caught.value) == message
+
+
 def _seq(i: int, tokens: list[int]) -> Sequence:
     return Sequence(i, i, (0, i), list(tokens), len(tokens), SamplingParams(1))
 
@@ -83,8 +108,8 @@ def _compute(bm: BlockManager, seq: Sequence) -> None:
     bm.end_iteration()
 
 
-def test_plan_evicts_the_block_used_furthest_in_the_future():
-    bm = BlockManager(9, 2, PlanEviction())
+def test_belady_evicts_the_block_used_furthest_in_the_future():
+    bm = BlockManager(9, 2, BeladyEviction())
     a, b, c = [1, 2, 3, 4, 9], [5, 6, 7, 8, 9], [11, 12, 13, 14, 9]
     for i, p in enumerate((a, b, c)):
         s = _seq(i, p)
@@ -102,8 +127,8 @@ def test_plan_evicts_the_block_used_furthest_in_the_future():
     assert bm.match(_seq(9, c)).num_tokens == 4
 
 
-def test_plan_cuts_a_shared_chain_from_its_end():
-    bm = BlockManager(4, 2, PlanEviction())
+def test_belady_cuts_a_shared_chain_from_its_end():
+    bm = BlockManager(4, 2, BeladyEviction())
     s = _seq(0, [1, 2, 3, 4, 5, 6, 7])
     _compute(bm, s)
     bm.release(s, keep_tail=False)
@@ -157,7 +182,7 @@ def test_future_requests_keep_their_prefix_cached(tiny_model, block_bytes):
     cached = {}
     for future in (None, later):
         engine = Engine(EngineConfig(model=tiny_model, kv_cache_bytes=16 * block_bytes,
-                                     block_size=4, eviction="plan", max_num_seqs=1))
+                                     block_size=4, eviction="belady", max_num_seqs=1))
         engine.generate([Request(prompt_ids=keep + [1], max_tokens=2)])
         engine.generate(filler, future=later if future else None)
         engine.reset_stats()

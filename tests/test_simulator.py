@@ -28,8 +28,8 @@ def _workload(seed: int, n: int):
 
 
 @pytest.mark.parametrize("eviction,preemption,blocks", [
-    ("lru", "newest", 400), ("lru", "srf", 24), ("plan", "newest", 24), ("lfu", "cost", 24),
-    ("plan", "cost", 30)])
+    ("lru", "newest", 400), ("lru", "srf", 24), ("belady", "newest", 24), ("lfu", "cost", 24),
+    ("belady", "cost", 30)])
 def test_simulated_counts_equal_the_engines(tiny_model, eviction, preemption, blocks):
     per_block = bytes_per_block(read_geometry(tiny_model), 4, "float32")
     config = EngineConfig(model=tiny_model, kv_cache_bytes=blocks * per_block,
@@ -57,24 +57,24 @@ def test_simulator_imports_no_torch(tiny_model):
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_plan_with_the_future_beats_lru_on_interleaved_prefixes(tiny_model):
+def test_belady_beats_lru_on_interleaved_prefixes(tiny_model):
     rng = random.Random(3)
     prefixes = [[rng.randrange(1, 500) for _ in range(64)] for _ in range(12)]
     prompts = [prefixes[i % 12] + [rng.randrange(1, 500) for _ in range(8)] for i in range(600)]
     lens = [2] * len(prompts)
     per_block = bytes_per_block(read_geometry(tiny_model), 8, "float32")
     prefilled = {}
-    for eviction in ("lru", "plan"):
+    for eviction in ("lru", "belady"):
         config = EngineConfig(model=tiny_model, block_size=8, kv_cache_bytes=90 * per_block,
                               eviction=eviction, max_batch_tokens=160)
         prefilled[eviction] = simulate(config, prompts, lens).stats.prefilled_tokens
-    assert prefilled["plan"] < 0.8 * prefilled["lru"]
+    assert prefilled["belady"] < 0.8 * prefilled["lru"]
 
 
 def test_ten_thousand_requests_in_seconds(tiny_model):
     prompts, lens = _workload(2, 10_000)
     start = time.perf_counter()
-    sim = simulate(EngineConfig(model=tiny_model, kv_cache_bytes=2 << 20, eviction="plan",
+    sim = simulate(EngineConfig(model=tiny_model, kv_cache_bytes=2 << 20, eviction="belady",
                                 preemption="cost"), prompts, lens)
     assert sim.stats.requests == 10_000 and sim.stats.decoded_tokens == sum(lens)
     assert time.perf_counter() - start < 60

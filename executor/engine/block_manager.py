@@ -1,7 +1,7 @@
 """The paged KV pool's bookkeeping: which block holds what, who holds it, what may be reused.
 
 Blocks are content-addressed as in vLLM: a full block's key is a hash chained over (parent key,
-its token ids), so equal prefixes map to equal blocks. Blocks are reference-counted; a block no
+its token ids), so equal prefixes map to equal blocks (``prefix_keys.py``). Blocks are reference-counted; a block no
 sequence holds keeps its content and key (it is *evictable*) until the eviction policy hands it
 out again. Two additions:
 
@@ -21,22 +21,9 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 
-from .eviction import EvictionPolicy
+from .eviction.base import EvictionPolicy
+from .prefix_keys import ROOT, readable_limit, sequence_keys
 from .sequence import Sequence
-
-_ROOT = hash("infersql-root")
-
-
-def chain_keys(tokens, block_size: int, num_full: int, keys: list[int] | None = None) -> list[int]:
-    """Chained content keys of the first ``num_full`` full blocks of ``tokens``; extends
-    ``keys`` (the ones already known) in place. The eviction planner hashes future prompts
-    with this same function, so its keys are the block manager's keys."""
-    keys = [] if keys is None else keys
-    while len(keys) < num_full:
-        i = len(keys)
-        parent = keys[-1] if keys else _ROOT
-        keys.append(hash((parent, tuple(tokens[i * block_size:(i + 1) * block_size]))))
-    return keys
 
 
 @dataclass
@@ -83,11 +70,6 @@ class BlockManager:
         """New blocks ``seq`` needs so that ``num_tokens`` of its tokens fit."""
         return max(0, -(-num_tokens // self.block_size) - len(seq.block_ids))
 
-    # ---- hashing --------------------------------------------------------------------------
-    def _keys(self, seq: Sequence, num_full: int) -> list[int]:
-        """Chain keys of ``seq``'s first ``num_full`` full blocks, computed once and kept."""
-        return chain_keys(seq.token_ids, self.block_size, num_full, seq.block_hashes)
-
     # ---- matching -------------------------------------------------------------------------
     def match(self, seq: Sequence) -> PrefixMatch:
         """The longest cached prefix of ``seq``, leaving at least its last token to compute
@@ -95,10 +77,8 @@ class BlockManager:
         if not self.prefix_caching:
             return PrefixMatch([], 0)
         bs, tokens = self.block_size, seq.token_ids
-        limit = len(tokens) - 1
-        if seq.is_scoring:
-            limit = min(limit, seq.score_start)
-        keys = self._keys(seq, limit // bs)
+        limit = readable_limit(seq)
+        keys = sequence_keys(seq, bs, limit // bs)
         matched: list[int] = []
         for i, key in enumerate(keys):
             bid = self.by_key.get(key)
@@ -106,7 +86,7 @@ class BlockManager:
                 break
             matched.append(bid)
         pos = len(matched) * bs
-        parent = keys[len(matched) - 1] if matched else _ROOT
+        parent = keys[len(matched) - 1] if matched else ROOT
         want = tokens[pos:min(pos + bs, limit)]
         best, best_len = None, 0
         for bid in self.children.get(parent, ()):
@@ -173,19 +153,16 @@ class BlockManager:
         seq.num_computed = num_computed
         if self.prefix_caching:
             bs = self.block_size
-            keys = self._keys(seq, num_computed // bs)
+            keys = sequence_keys(seq, bs, num_computed // bs)
             for i in range(first, num_computed // bs):
                 if keys[i] not in self.by_key:
-                    self._register(seq.block_ids[i], keys[i], keys[i - 1] if i else _ROOT,
+                    self._register(seq.block_ids[i], keys[i], keys[i - 1] if i else ROOT,
                                    tuple(seq.token_ids[i * bs:(i + 1) * bs]), i)
         return fresh
 
     def expect(self, seq: Sequence) -> None:
         """``seq`` waits for admission: the eviction policy may plan for its prefix."""
         self.eviction.expect(seq)
-
-    def forget_waiting(self) -> None:
-        self.eviction.forget()
 
     def _park(self, bid: int) -> None:
         """``bid`` became evictable."""
@@ -223,11 +200,11 @@ class BlockManager:
         if not self.prefix_caching:
             return
         bs = self.block_size
-        keys = self._keys(seq, num_tokens // bs)
+        keys = sequence_keys(seq, bs, num_tokens // bs)
         for i in range(num_tokens // bs):
             bid = seq.block_ids[i]
             if self.key_of[bid] is None and keys[i] not in self.by_key:
-                self._register(bid, keys[i], keys[i - 1] if i else _ROOT,
+                self._register(bid, keys[i], keys[i - 1] if i else ROOT,
                                tuple(seq.token_ids[i * bs:(i + 1) * bs]), i)
                 # Its last slots are written this iteration, even if the block is older.
                 self.in_flight.add(bid)
@@ -275,7 +252,7 @@ class BlockManager:
         bid = seq.block_ids[i]
         if self.key_of[bid] is not None or self.ref[bid] != 1:
             return
-        parent = self._keys(seq, i)[i - 1] if i else _ROOT
+        parent = sequence_keys(seq, bs, i)[i - 1] if i else ROOT
         tokens = tuple(seq.token_ids[i * bs:seq.num_computed])
         key = hash((parent, tokens, "tail"))
         if key not in self.by_key:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import InvalidRequestError
+from .eviction import resolve_eviction
+from .preemption import resolve_preemption
 
 
 @dataclass
@@ -12,7 +14,12 @@ class EngineConfig:
 
     ``kv_cache_bytes`` sizes the single preallocated block pool (K and V, all layers).
     ``max_batch_tokens`` is the per-iteration token budget shared by decodes and prefill chunks.
-    ``eviction`` and ``preemption`` name policies from ``eviction.py`` and ``preemption.py``.
+    ``eviction`` and ``preemption`` name policies from the ``eviction`` package and
+    ``preemption.py``; an unknown name fails here, and ``plan``, the old name of ``belady``,
+    is stored as ``belady``. The eviction default is ``belady``: the engine is told the request
+    order (``generate(future=...)``) and at half a workload's prefix KV it recomputes several
+    times less than ``lru`` (bench/BENCHMARKS.md, policy_bench); told nothing, it still keeps
+    the blocks that waiting requests will read.
     ``dtype`` defaults to float32 on CPU and bfloat16 on CUDA.
     ``swap_bytes`` is host memory for sequences the ``cost`` preemption policy swaps out
     (None: as much as ``kv_cache_bytes``; 0: never swap).
@@ -30,10 +37,9 @@ class EngineConfig:
     block_size: int = 16
     max_batch_tokens: int = 2048
     max_num_seqs: int = 256
-    eviction: str = "lru"
+    eviction: str = "belady"
     preemption: str = "newest"
     prefix_caching: bool = True
-    attention_backend: str = "auto"
     swap_bytes: int | None = None
     decode_batch: int | str = "auto"
     retention: str = "forever"
@@ -57,3 +63,5 @@ class EngineConfig:
         if self.dtype not in (None, "float32", "bfloat16", "float16"):
             raise InvalidRequestError(
                 f"EngineConfig.dtype must be float32, bfloat16 or float16, got {self.dtype!r}")
+        self.eviction = resolve_eviction(self.eviction)
+        self.preemption = resolve_preemption(self.preemption)

@@ -7,9 +7,11 @@ a chunk and linear in the cached context before it (``prefill_attn`` = Σ c² + 
 ``prefill_cached`` = Σ m for the gather), fixed per-iteration, per-phase and per-sequence
 overheads, and host copies for swapped blocks. Beside the iteration terms, ``request`` prices
 the work each request costs outside any iteration (the chat template and tokenizer, admission,
-building its output), which a filter over many short rows pays once per row. The layer count
-L of DESIGN's formula is folded into the coefficients, which ``fit`` finds by least squares on
-measured iterations (``infersql calibrate``), weighted for relative error.
+building its output), which a filter over many short rows pays once per row. Written per layer,
+t = L·[a_o·N + b_o + a_d·ΣKV_decode + b_d + s_d·B_d + a_p·Σ(c_i² + 2·c_i·m_i) + b_p + s_p·P +
+m_p·Σm_i]; here the layer count L is folded into the coefficients, which ``fit`` finds by least
+squares on measured iterations (``cost_fit.py``, run by ``infersql calibrate``), weighted for
+relative error.
 
 One place to get a model: ``load_cost_model`` returns the calibrated one from the catalog, or a
 default from the parameter count and the device (``calibrated == False``). The optimizer,
@@ -17,14 +19,11 @@ the scheduler (cost-aware preemption, the decode batch size) and EXPLAIN all rea
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field, fields
 from typing import Iterable
 
 from .geometry import ModelGeometry, bytes_per_block, default_dtype, read_geometry
 from .sequence import Chunk
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,9 +67,10 @@ class IterationShape:
 TERMS = tuple(f.name for f in fields(IterationShape))
 REQUEST = "request"        # seconds per request outside the iterations; not an iteration term
 
-# Rough device figures for the uncalibrated default. CPU: the 2-core AMD EPYC of DESIGN's
-# "facts" (130-160 GFLOP/s fp32, 380 bf16); CUDA: a conservative datacenter GPU. per_request
-# is host-side Python work on either: calibration measured 1.5-2.9e-4 s on that EPYC.
+# Rough device figures for the uncalibrated default. CPU: 2 cores of an AMD EPYC with
+# AVX512-BF16, measured at 130-160 GFLOP/s on 2048² fp32 matrix products and 380 in bf16;
+# CUDA: a conservative datacenter GPU. per_request is host-side Python work on either:
+# calibration measured 1.5-2.9e-4 s on that EPYC.
 _DEVICE = {
     "cpu": dict(flops={"float32": 140e9, "bfloat16": 380e9, "float16": 140e9}, mem_bw=10e9,
                 host_bw=5e9, fixed=1.5e-3, per_layer=2e-4, per_seq=4e-5, per_request=2e-4),
@@ -96,9 +96,6 @@ class CostModel:
         shape = shape or IterationShape(**terms)
         return max(sum(self.coefficients.get(t, 0.0) * v for t, v in zip(TERMS, shape.vector())),
                    1e-6)
-
-    def chunks_seconds(self, chunks: list[Chunk], swap_blocks: int = 0) -> float:
-        return self.iteration_seconds(IterationShape.of(chunks, swap_blocks))
 
     def prefill_seconds(self, tokens: int, cached: int = 0) -> float:
         """Marginal seconds to add a prefill of ``tokens`` after ``cached`` context to an
@@ -126,14 +123,12 @@ class CostModel:
         """
         return self.prefill_seconds(block_size, context_tokens) * num_blocks
 
-    def decode_batch_target(self, max_batch_tokens: int, tolerance: float = 0.05,
-                            kv_tokens: int = 0) -> int:
+    def decode_batch_target(self, max_batch_tokens: int, tolerance: float = 0.05) -> int:
         """The smallest decode batch whose token throughput is within ``tolerance`` of a batch
         as large as the token budget: larger batches gain almost nothing, and a smaller running
         set lets rows finish steadily (so a cancelled query keeps more of them)."""
         def rate(b: int) -> float:
-            return b / self.iteration_seconds(tokens=b, decode_any=1, decode_seqs=b,
-                                              decode_kv=b * kv_tokens, logit_rows=b)
+            return b / self.iteration_seconds(tokens=b, decode_any=1, decode_seqs=b, logit_rows=b)
         best = rate(max_batch_tokens)
         lo, hi = 1, max_batch_tokens
         while lo < hi:                  # throughput rises with b: binary search
@@ -192,7 +187,7 @@ def default_cost_model(geom: ModelGeometry, device: str = "cpu", dtype: str | No
                      None, blk)
 
 
-def fit(shapes: list[IterationShape], seconds: list[float], min_share: float = 0.0) -> dict[str, float]:
+def fit(shapes: list[IterationShape], seconds: list[float]) -> dict[str, float]:
     """Non-negative least squares on relative error (rows scaled by 1/seconds, so the fit
     minimises the error MAPE measures). Terms that never vary in the data are left at 0;
     a negative coefficient drops its term and the rest are refitted (a small active set)."""

@@ -11,25 +11,18 @@ from .errors import CacheTooSmallError
 from .geometry import bytes_per_block, geometry_of
 
 
-def kv_geometry(config) -> tuple[int, int, int]:
-    """(layers, kv heads, head dim) of a transformers config."""
-    g = geometry_of(config)
-    return g.layers, g.kv_heads, g.head_dim
-
-
 class KVCache:
     def __init__(self, config, kv_cache_bytes: int, block_size: int, dtype: torch.dtype,
                  device: torch.device) -> None:
-        layers, kv_heads, head_dim = kv_geometry(config)
-        self.bytes_per_block = bytes_per_block(geometry_of(config), block_size,
-                                               str(dtype).removeprefix("torch."))
+        geom = geometry_of(config)
+        self.bytes_per_block = bytes_per_block(geom, block_size, str(dtype).removeprefix("torch."))
         self.num_blocks = kv_cache_bytes // self.bytes_per_block
         if self.num_blocks < 1:
             raise CacheTooSmallError(
                 f"kv_cache_bytes={kv_cache_bytes} holds no block: one block of {block_size} tokens "
                 f"needs {self.bytes_per_block} bytes for this model; raise kv_cache_bytes")
         self.block_size = block_size
-        shape = (layers, self.num_blocks * block_size, kv_heads, head_dim)
+        shape = (geom.layers, self.num_blocks * block_size, geom.kv_heads, geom.head_dim)
         self.k = torch.zeros(shape, dtype=dtype, device=device)
         self.v = torch.zeros(shape, dtype=dtype, device=device)
 

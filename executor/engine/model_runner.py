@@ -17,6 +17,7 @@ from . import attention
 from .config import EngineConfig
 from .block_manager import common_prefix
 from .errors import ModelLoadError
+from .geometry import default_dtype, geometry_of
 from .kv_cache import KVCache
 from .sequence import Chunk
 
@@ -81,17 +82,26 @@ def _quiet_progress_bars():
 class ModelRunner:
     def __init__(self, config: EngineConfig) -> None:
         self.device = torch.device(config.device)
-        default = "bfloat16" if self.device.type == "cuda" else "float32"
-        self.dtype = _DTYPES[config.dtype or default]
+        self.dtype = _DTYPES[config.dtype or default_dtype(config.device)]
         self.hf_config, self.tokenizer, self.model = _load(config, self.device, self.dtype)
-        self.kv = KVCache(self.hf_config.get_text_config(), config.kv_cache_bytes,
-                          config.block_size, self.dtype, self.device)
-        self.block_size = config.block_size
         text = self.hf_config.get_text_config()
-        self.max_model_len = int(getattr(text, "max_position_embeddings", 0) or 1 << 30)
-        self.vocab_size = int(text.vocab_size)
+        self.kv = KVCache(text, config.kv_cache_bytes, config.block_size, self.dtype, self.device)
+        self.block_size = config.block_size
+        self.geometry = geometry_of(text)
+        self.max_model_len, self.vocab_size = self.geometry.max_model_len, int(self.geometry.vocab)
         window = getattr(text, "sliding_window", None)
         self.sliding_window = window if window and getattr(text, "use_sliding_window", True) else None
+        self.swapped: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}   # host K/V by seq id
+
+    def move_blocks(self, step) -> None:
+        """Carry out a scheduler ``Step``'s cache moves before its forward pass: swap-outs
+        first (the pass may overwrite those blocks), then swap-ins and token-level tail copies."""
+        for seq, block_ids in step.swap_out:
+            self.swapped[seq.seq_id] = self.kv.swap_out(block_ids)
+        for seq, block_ids, first in step.swap_in:
+            self.kv.swap_in(self.swapped.pop(seq.seq_id), block_ids, first)
+        for src, dst, n in step.copies:
+            self.kv.copy_slots(src, dst, n)
 
     def _batch(self, chunks: list[Chunk]):
         ids, positions, logit_rows, seq_of_token, rows_from = [], [], [], [], []
@@ -174,7 +184,4 @@ class ModelRunner:
             logits_to_keep=torch.tensor(logit_rows, device=dev, dtype=torch.long),
             paged_batch=pb, use_cache=False)
         return out.logits[0].float()
-
-    def copy_slots(self, src_block: int, dst_block: int, n: int) -> None:
-        self.kv.copy_slots(src_block, dst_block, n)
 

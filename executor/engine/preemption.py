@@ -7,6 +7,7 @@ victim and which way out cost least per block freed.
 """
 from __future__ import annotations
 
+from .policy_names import resolve_policy
 from .sequence import Sequence
 
 
@@ -74,10 +75,11 @@ class CostAware(PreemptionPolicy):
 PREEMPTION_POLICIES = {cls.name: cls for cls in (NewestFirst, ShortestRequestFirst, CostAware)}
 
 
-def make_preemption_policy(name: str) -> PreemptionPolicy:
-    from .errors import InvalidRequestError
+def resolve_preemption(name: str) -> str:
+    """``name`` itself if it names a preemption policy; otherwise ``InvalidRequestError``."""
+    return resolve_policy("preemption", name, PREEMPTION_POLICIES)
 
-    if name not in PREEMPTION_POLICIES:
-        raise InvalidRequestError(
-            f"unknown preemption policy {name!r}; choose one of {sorted(PREEMPTION_POLICIES)}")
-    return PREEMPTION_POLICIES[name]()
+
+def make_preemption_policy(name: str) -> PreemptionPolicy:
+    """A fresh policy; each scheduler owns its own."""
+    return PREEMPTION_POLICIES[resolve_preemption(name)]()

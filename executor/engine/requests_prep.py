@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import CacheTooSmallError, InvalidRequestError
+from .errors import CacheTooSmallError, EngineError, InvalidRequestError
 from .request import Request
 
 
@@ -30,6 +30,21 @@ def encode_prompts(tokenizer, texts: list[str], chat: bool) -> list[list[int]]:
                                                  add_generation_prompt=True, tokenize=False)
         return tokenizer(rendered, add_special_tokens=False).input_ids
     return tokenizer(texts).input_ids
+
+
+def prepare_all(requests: list[Request], tokenizer, max_model_len: int, vocab_size: int,
+                num_blocks: int, block_size: int) -> list[PreparedRequest]:
+    """``prepare`` every request before any runs; an error carries the index of the request at
+    fault (``request_index``), so callers can name the row."""
+    preps = []
+    for i, req in enumerate(requests):
+        try:
+            preps.append(prepare(i, req, tokenizer, max_model_len, vocab_size, num_blocks,
+                                 block_size))
+        except EngineError as exc:
+            exc.request_index = i
+            raise
+    return preps
 
 
 def prepare(index: int, req: Request, tokenizer, max_model_len: int, vocab_size: int,

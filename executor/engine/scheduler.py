@@ -22,7 +22,8 @@ import bisect
 from dataclasses import dataclass, field
 
 from .block_manager import BlockManager, PrefixMatch
-from .preemption import PreemptionPolicy
+from .eviction import make_eviction_policy
+from .preemption import PreemptionPolicy, make_preemption_policy
 from .sequence import Chunk, Sequence, Status
 
 
@@ -56,9 +57,6 @@ def make_scheduler(config, num_blocks: int, block_bytes: int, cost_model) -> "Sc
     """The block manager and scheduler an ``EngineConfig`` describes, for a pool of
     ``num_blocks`` blocks of ``block_bytes``: the engine and the simulator both build theirs
     here, so they run the same policies under the same limits."""
-    from .eviction import make_eviction_policy
-    from .preemption import make_preemption_policy
-
     blocks = BlockManager(num_blocks, config.block_size, make_eviction_policy(config.eviction),
                           config.prefix_caching)
     swap_bytes = config.kv_cache_bytes if config.swap_bytes is None else config.swap_bytes
@@ -116,6 +114,7 @@ class Scheduler:
         self.add(victim)
 
     def schedule(self) -> Step:
+        """The next iteration's chunks; call it while ``has_work()``."""
         step = Step()
         budget = self.max_batch_tokens
         scheduled: set[int] = set()
@@ -140,6 +139,8 @@ class Scheduler:
             budget -= n
         if not step.preempted:
             self._admit(step, budget)
+        if not step.chunks:
+            raise RuntimeError("scheduler made no progress; this is an engine bug")
         return step
 
     def _admit(self, step: Step, budget: int) -> None:

@@ -51,7 +51,8 @@ def simulate(config: EngineConfig, prompts: list[list[int]], output_lens: list[i
              cost_model: CostModel | None = None,
              future: list[list[int]] | None = None) -> SimResult:
     """Run ``prompts`` (token ids) with ``output_lens`` new tokens each through the engine's
-    scheduler under ``config``; ``future`` holds prompts of later calls, for ``plan``."""
+    scheduler under ``config``; ``future`` holds prompts of later calls, for an eviction
+    policy that ``uses_future`` (``belady``)."""
     if len(prompts) != len(output_lens):
         raise InvalidRequestError(f"simulate: {len(prompts)} prompts but {len(output_lens)} "
                                   "output lengths; give one output length per prompt")
@@ -65,7 +66,7 @@ def simulate(config: EngineConfig, prompts: list[list[int]], output_lens: list[i
     cost_model = cost_model or default_cost_model(geom, config.device, dtype, config.block_size)
     sched = make_scheduler(config, pool, block_bytes, cost_model)
     blocks, stats = sched.blocks, EngineStats()
-    if config.eviction == "plan":
+    if blocks.eviction.uses_future:
         blocks.eviction.set_future([list(p) for p in future or ()])
     for i, (prompt, n) in enumerate(zip(prompts, output_lens)):
         if not prompt or n < 1:
@@ -82,8 +83,6 @@ def simulate(config: EngineConfig, prompts: list[list[int]], output_lens: list[i
     while sched.has_work():
         blocks.clock = clock
         step = sched.schedule()
-        if not step.chunks:
-            raise RuntimeError("scheduler made no progress; this is an engine bug")
         stats.count_step(step)
         shape = IterationShape.of(step.chunks, step.swap_blocks)
         seconds = cost_model.iteration_seconds(shape)

@@ -1,7 +1,7 @@
 """Cumulative engine counters: what EXPLAIN ANALYZE, the tests and the benchmarks read.
 
-The counting itself lives here too (``count_step``, ``count_chunk``, ``count_decoded``), because
-the engine and the simulator both count the same scheduler steps: one definition, two users.
+The counting of scheduler steps lives here too (``count_step``, ``count_chunk``), because the
+engine and the simulator both count the same steps: one definition, two users.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``plan`` eviction: Belady's MIN over the known request order.
+"""``belady`` eviction (also accepted as ``plan``): Belady's MIN over the known request order.
 
 Why it can work here: a SQL query's inference requests are all known before the first one runs,
 and the optimizer hands the engine their order (``Engine.generate(requests, future=...)``).
@@ -17,8 +17,9 @@ from __future__ import annotations
 import bisect
 import itertools
 
-from .block_manager import chain_keys
-from .eviction import EvictionPolicy, LazyHeap
+from ..prefix_keys import chain_keys, readable_limit, sequence_keys
+from .base import EvictionPolicy
+from .lazy_heap import LazyHeap
 
 NEVER = 1 << 63
 _FUTURE = 1 << 62
@@ -29,8 +30,9 @@ def position(arrival: tuple[int, int]) -> int:
     return (arrival[0] << 32) | arrival[1]
 
 
-class PlanEviction(EvictionPolicy):
-    name = "plan"
+class BeladyEviction(EvictionPolicy):
+    name = "belady"
+    uses_future = True
 
     def __init__(self) -> None:
         self._uses: dict[int, list[int]] = {}       # key -> sorted positions of its readers
@@ -39,15 +41,11 @@ class PlanEviction(EvictionPolicy):
         self._clock = itertools.count()
 
     # ---- who will read what ---------------------------------------------------------------
-    def _readable_keys(self, seq) -> list[int]:
-        limit = seq.num_tokens - 1
-        if seq.is_scoring:
-            limit = min(limit, seq.score_start)
-        return self.blocks._keys(seq, limit // self.blocks.block_size)
-
     def expect(self, seq) -> None:
         if seq.seq_id not in self._reg:
-            self._register(seq.seq_id, position(seq.arrival), self._readable_keys(seq))
+            bs = self.blocks.block_size
+            keys = sequence_keys(seq, bs, readable_limit(seq) // bs)
+            self._register(seq.seq_id, position(seq.arrival), keys)
 
     def admitted(self, seq) -> None:
         self._unregister(seq.seq_id)

@@ -1,4 +1,5 @@
-"""Measuring iterations and fitting the cost model: the work behind ``infersql calibrate``.
+"""Fitting the cost model's coefficients to measured engine iterations: the work behind
+``infersql calibrate`` (which stores the result in the catalog).
 
 Why real ``generate`` calls rather than bare forward passes: the makespan the simulator must
 predict includes everything an iteration does (scheduling, batch building, sampling), so the
@@ -16,7 +17,6 @@ which is what ``infersql calibrate --clock cpu`` does.
 """
 from __future__ import annotations
 
-import logging
 import random
 import time
 from dataclasses import dataclass
@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from .cost_model import REQUEST, CostModel, fit, mape
 from .request import Request
 from .timeline import IterationRecord
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
