@@ -34,7 +34,7 @@ import time
 
 from common import DEFAULT_DATA, REPO, load_rows, machine, model_path, movie_prompt, sample_rows
 
-from executor.engine.block_manager import common_prefix
+from executor.engine.prefix_keys import common_prefix
 
 EVICTIONS = ("lru", "lfu", "belady")
 PREEMPTIONS = ("newest", "srf", "cost")

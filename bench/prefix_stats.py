@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from executor.engine.block_manager import common_prefix
+from executor.engine.prefix_keys import common_prefix
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ class LLMRuntime:
         neither ``memo`` (the statement's answers so far, filled in place) nor the result
         cache knows is inferred, in prefix order or as read, and stored as it completes.
         ``stop``: a LIMIT's filter, whose requests go in waves and end once enough passed.
-        ``future``: requests later operators will send (the engine's Belady eviction reads
+        ``future``: requests later operators will send (the engine's ``belady`` eviction reads
         it). ``should_stop``: the statement's cancel flag, checked every engine iteration."""
         batch = self.prepare(call, rows)
         if not call.deterministic:       # every row draws its own sample: nothing is shared

@@ -16,9 +16,6 @@ from catalog import Catalog
 from .query_errors import BadCallError, InferenceError
 
 
-SQL_ENGINE_DEFAULTS = {"eviction": "plan"}
-
-
 class ModelPool:
     def __init__(self, catalog: Catalog, default_model: str | None,
                  builtin_model: Callable[[], str], engine_options: dict) -> None:
@@ -55,13 +52,12 @@ class ModelPool:
                            "connection.register_model(name, folder) or pass a model folder")
 
     def settings(self, name: str | None) -> tuple[str, dict]:
-        """(folder, engine options): the connection's options under the model's own, over
-        the SQL layer's defaults. Eviction defaults to ``plan`` (Belady over the request
-        order the optimizer gives the engine), not the engine's own default, LRU: a query's
-        order is known, and at half a workload's prefix KV it recomputes several times less
-        (bench/BENCHMARKS.md, policy_bench)."""
+        """(folder, engine options): the connection's options under the model's own; the
+        engine's defaults apply to the rest (eviction ``belady``: a query's request order is
+        known, and at half a workload's prefix KV Belady recomputes several times less than
+        LRU, bench/BENCHMARKS.md, policy_bench)."""
         path, options = self.resolve(name)
-        return path, {**SQL_ENGINE_DEFAULTS, **self.engine_options, **options}
+        return path, {**self.engine_options, **options}
 
     def engine(self, name: str | None = None):
         """The loaded engine for a model, loading it on first use."""

@@ -4,7 +4,7 @@ Sorting prompts by their token ids visits the prefix trie depth first: every sha
 then used by one contiguous run of requests, so it is computed once and is never needed again
 after the run ends. With the fields in a fixed order that is the most sharing any order can
 get (each trie node computed once), and a cache that holds one root-to-leaf path plus the
-batch in flight need lose none of it. (The engine's ``plan`` eviction, which is told this
+batch in flight need lose none of it. (The engine's ``belady`` eviction, which is told this
 order, comes within a few percent of that at half the prefixes' KV; LRU can evict a prefix
 whose last rows are still queued behind the batch.) GGR (Liu et al., arXiv 2403.05821)
 reaches the same bound greedily; the sort reaches it exactly, in O(n log n) comparisons of
@@ -15,7 +15,7 @@ in the order already computed, with an unbounded cache.
 """
 from __future__ import annotations
 
-from executor.engine.block_manager import common_prefix
+from executor.engine.prefix_keys import common_prefix
 
 
 def prefix_sorted(token_lists: list[list[int]]) -> list[int]:

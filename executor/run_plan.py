@@ -58,14 +58,14 @@ def run_operators(con, runtime: LLMRuntime, plan: PhysicalPlan, state: Statement
 def _future(con, runtime: LLMRuntime, plan: PhysicalPlan, later: list[LLMOperator],
             ready: set[str]) -> list | None:
     """The requests later operators will send, where they are known now: operators on the
-    same model whose input reads no answer still to come. The engine's Belady eviction keeps
+    same model whose input reads no answer still to come. The engine's ``belady`` eviction keeps
     the cached blocks they will read (it evicts the block needed furthest ahead)."""
     from executor.engine import Request
 
     out = []
     for op in later:
         engine = runtime.models.loaded_engine(op.call.model)
-        if engine is None or engine.config.eviction != "plan" or not op.reads <= ready:
+        if engine is None or not engine.blocks.eviction.uses_future or not op.reads <= ready:
             continue
         memo = plan.memo(op)
         batch = runtime.prepare(op.call, con.execute(op.driver_sql).fetchall())

@@ -8,26 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-_ENGINE_FIELDS = {"prompt_tokens": "prompt_tokens", "cached_tokens": "cached_tokens",
-                  "prefilled_tokens": "prefilled_tokens", "decoded_tokens": "decoded_tokens",
-                  "preemptions": "preemptions", "evictions": "evicted_blocks",
-                  "recomputed_tokens": "recomputed_tokens"}
+from executor.engine.stats import TokenCounts
+
+_SHOWN = ("llm_calls", "cache_hits", *(f.name for f in fields(TokenCounts)), "evictions",
+          "lazy_evaluations", "seconds")      # the order EXPLAIN ANALYZE prints them in
 
 
 @dataclass
-class StatementStats:
+class StatementStats(TokenCounts):
     """``llm_calls``: requests sent to the engine; ``cache_hits``: distinct prompts answered by
-    the result cache; ``lazy_evaluations``: rows computed outside the plan (a planning miss,
-    or every row when the statement was not planned)."""
+    the result cache; ``evictions``: cached KV blocks the engine evicted; ``lazy_evaluations``:
+    rows computed outside the plan (a planning miss, or every row when the statement was not
+    planned)."""
 
     llm_calls: int = 0
     cache_hits: int = 0
-    prompt_tokens: int = 0
-    cached_tokens: int = 0
-    prefilled_tokens: int = 0
-    decoded_tokens: int = 0
-    recomputed_tokens: int = 0
-    preemptions: int = 0
     evictions: int = 0
     lazy_evaluations: int = 0
     seconds: float = 0.0
@@ -38,8 +33,9 @@ class StatementStats:
 
     def add_engine_delta(self, before: dict, after: dict) -> None:
         """Add what the engine counted between two ``EngineStats.as_dict()`` snapshots."""
-        for mine, theirs in _ENGINE_FIELDS.items():
-            setattr(self, mine, getattr(self, mine) + after[theirs] - before[theirs])
+        for f in fields(TokenCounts):
+            setattr(self, f.name, getattr(self, f.name) + after[f.name] - before[f.name])
+        self.evictions += after["evicted_blocks"] - before["evicted_blocks"]
 
     def as_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _SHOWN}

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         path = _resolve_model(args.model, con)
         from executor.engine import Engine, EngineConfig, EngineError
-        from executor.engine.calibration import calibrate
+        from executor.engine.cost_fit import calibrate
         from executor.engine.geometry import default_dtype
 
         dtype = args.dtype or default_dtype(args.device)

@@ -22,7 +22,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 from .eviction.base import EvictionPolicy
-from .prefix_keys import ROOT, readable_limit, sequence_keys
+from .prefix_keys import ROOT, common_prefix, readable_limit, sequence_keys
 from .sequence import Sequence
 
 
@@ -271,13 +271,3 @@ class BlockManager:
     def end_iteration(self) -> None:
         """Everything scheduled this iteration has been written."""
         self.in_flight.clear()
-
-
-def common_prefix(a, b) -> int:
-    """Length of the longest common prefix of two sequences."""
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n

@@ -15,7 +15,7 @@ import torch
 
 from . import attention
 from .config import EngineConfig
-from .block_manager import common_prefix
+from .prefix_keys import common_prefix
 from .errors import ModelLoadError
 from .geometry import default_dtype, geometry_of
 from .kv_cache import KVCache

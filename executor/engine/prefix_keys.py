@@ -1,4 +1,5 @@
-"""Which cached blocks a prompt can read: chained content keys, and how far a sequence may read.
+"""Which cached blocks a prompt can read: chained content keys, how far a sequence may read,
+and how long a prefix two token lists share.
 
 Why a module of its own: the block manager matches waiting sequences against the cache by these
 keys, and the ``belady`` eviction policy predicts with the very same keys which blocks waiting
@@ -36,3 +37,13 @@ def readable_limit(seq) -> int:
     if seq.is_scoring:
         limit = min(limit, seq.score_start)
     return limit
+
+
+def common_prefix(a, b) -> int:
+    """Length of the longest common prefix of two sequences."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n

@@ -9,24 +9,31 @@ from dataclasses import dataclass, fields
 
 
 @dataclass
-class EngineStats:
-    """``prefilled_tokens`` counts every prompt token that went through the model, recomputation
-    included; ``cached_tokens`` counts prompt tokens served from cached blocks. ``preemptions``
-    counts both ways out; ``swaps`` those that went to host memory (and came back)."""
+class TokenCounts:
+    """The counters an engine run and a SQL statement's LLM work share (the statement's are the
+    engine's differences around its work). ``prefilled_tokens`` counts every prompt token that
+    went through the model, recomputation included; ``cached_tokens`` counts prompt tokens
+    served from cached blocks. ``preemptions`` counts both ways out."""
 
-    requests: int = 0
     prompt_tokens: int = 0
     cached_tokens: int = 0
     prefilled_tokens: int = 0
     decoded_tokens: int = 0
     recomputed_tokens: int = 0
     preemptions: int = 0
-    swaps: int = 0
-    swapped_blocks: int = 0
-    evicted_blocks: int = 0
-    peak_blocks: int = 0
-    iterations: int = 0
-    wall_seconds: float = 0.0
+
+
+@dataclass
+class EngineStats(TokenCounts):
+    """Cumulative over an engine's life."""
+
+    requests: int = 0
+    swaps: int = 0                  # preemptions that went to host memory (and came back)
+    swapped_blocks: int = 0         # KV blocks those moved out
+    evicted_blocks: int = 0         # cached blocks dropped to make room
+    peak_blocks: int = 0            # most blocks in use at once
+    iterations: int = 0             # engine steps
+    wall_seconds: float = 0.0       # inside generate()
 
     def reset(self) -> None:
         for f in fields(self):
