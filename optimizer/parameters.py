@@ -19,6 +19,8 @@ from sqlglot.tokens import Token, TokenType
 from executor.query_errors import BadCallError
 from executor.llm_call import KINDS
 
+from .parse import split_explain
+
 _OPEN = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE}
 _CLOSE = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE}
 _NAMES = (TokenType.VAR, TokenType.IDENTIFIER)
@@ -30,13 +32,14 @@ def inline_call_parameters(sql: str, parameters: Sequence | None) -> tuple[str, 
     for DuckDB to report."""
     if not parameters or isinstance(parameters, dict):
         return sql, parameters
+    explain, sql = split_explain(sql)
     try:
         tokens = sqlglot.tokenize(sql, dialect="duckdb")
     except sqlglot.errors.TokenError:
-        return sql, list(parameters)
+        return explain + sql, list(parameters)
     marks = [i for i, t in enumerate(tokens) if t.token_type == TokenType.PLACEHOLDER]
     if len(marks) != len(parameters):
-        return sql, list(parameters)
+        return explain + sql, list(parameters)
     constant = _constant_marks(tokens)
     out, rest, cut = [], [], 0
     for mark, value in zip(marks, parameters):
@@ -47,7 +50,7 @@ def inline_call_parameters(sql: str, parameters: Sequence | None) -> tuple[str, 
         out += [sql[cut:token.start], literal(value)]
         cut = token.end + 1
     out.append(sql[cut:])
-    return "".join(out), rest
+    return explain + "".join(out), rest
 
 
 def literal(value) -> str:
@@ -129,6 +132,7 @@ def inline_all_parameters(sql: str, parameters: Sequence | None) -> str | None:
         return sql
     if isinstance(parameters, dict):
         return None
+    explain, sql = split_explain(sql)
     try:
         tokens = sqlglot.tokenize(sql, dialect="duckdb")
         marks = [t for t in tokens if t.token_type == TokenType.PLACEHOLDER]
@@ -141,4 +145,4 @@ def inline_all_parameters(sql: str, parameters: Sequence | None) -> str | None:
     except (sqlglot.errors.TokenError, BadCallError):
         return None
     out.append(sql[cut:])
-    return "".join(out)
+    return explain + "".join(out)

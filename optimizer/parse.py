@@ -64,6 +64,13 @@ def mentions_llm(sql: str) -> bool:
     return False
 
 
+def split_explain(sql: str) -> tuple[str, str]:
+    """(the leading ``EXPLAIN [ANALYZE] [(...)]`` as written, or "", and the statement after
+    it): sqlglot reads EXPLAIN as one opaque command, so what follows is handled on its own."""
+    m = _EXPLAIN.match(sql)
+    return (sql[:m.end()], sql[m.end():]) if m else ("", sql)
+
+
 def plan_statement(sql: str) -> PlannedStatement:
     """One statement with its LLM calls replaced by calls of per-call UDFs, and the calls.
 
