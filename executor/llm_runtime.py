@@ -22,7 +22,7 @@ from . import overflow
 from .llm_call import LLMCall
 from .models import ModelPool
 from .plan import DEFAULT_SELECTIVITY, PREFIX
-from .prefix_sharing import prefix_sorted
+from .prefix_sharing import prefix_sorted, trie_tokens
 from .progress import Progress, ProgressTracker
 from .query_errors import InferenceError, QueryCancelled
 from .result_writer import FLUSH_EVERY, ResultWriter
@@ -164,16 +164,16 @@ class LLMRuntime:
     def tokenize(self, call: LLMCall, prompts: list[str]) -> list[list[int]]:
         """Token ids exactly as the engine computes them (through the chat template). Each
         prompt is tokenized once, however many rules, estimates and operators ask."""
-        from executor.engine.requests_prep import encode_prompt
+        from executor.engine.requests_prep import encode_prompts
 
         tokenizer = self.models.tokenizer(call.model)
         with self.models.lock:
             known = self._token_ids.setdefault(self.models.settings(call.model)[0], {})
             if len(known) + len(prompts) > _TOKEN_CACHE:
                 known.clear()
-            for p in prompts:
-                if p not in known:
-                    known[p] = encode_prompt(tokenizer, p, chat=True)
+            missing = [p for p in dict.fromkeys(prompts) if p not in known]
+            if missing:          # one batch call: the fast tokenizer encodes it in parallel
+                known.update(zip(missing, encode_prompts(tokenizer, missing, chat=True)))
             return [known[p] for p in prompts]
 
     def ordered(self, call: LLMCall, prompts: list[str],
@@ -211,12 +211,9 @@ class LLMRuntime:
             return []
         engine = self.engine_for(call)
         if prompt_ids is None:
-            reqs = [Request(prompt=p, max_tokens=call.max_tokens, temperature=call.temperature,
-                            seed=call.seed, choices=call.choices, chat=True) for p in prompts]
-        else:
-            reqs = [Request(prompt_ids=ids, max_tokens=call.max_tokens,
-                            temperature=call.temperature, seed=call.seed, choices=call.choices)
-                    for ids in prompt_ids]
+            prompt_ids = self.tokenize(call, prompts)
+        reqs = [Request(prompt_ids=ids, max_tokens=call.max_tokens, temperature=call.temperature,
+                        seed=call.seed, choices=call.choices) for ids in prompt_ids]
         writer = ResultWriter(self.catalog, self.models.cache_key(call.model),
                               call.options_key() if call.deterministic else None, self.flush_every)
         answers: list[str | None] = [None] * len(prompts)
@@ -225,6 +222,8 @@ class LLMRuntime:
         def on_result(i: int, out) -> None:
             answers[i] = out.text
             writer.add(prompts[i], out.text)
+            if call.choices is None:        # a row that stopped early frees its decode budget
+                p.tokens_total -= decode_budget - len(out.token_ids)
             if enough is not None and enough(prompts[i], out.text):
                 satisfied[0] = True
 
@@ -235,8 +234,9 @@ class LLMRuntime:
         base = p.rows_done
         p.rows_total += len(prompts)
         decode_budget = 1 if call.choices is not None else call.max_tokens
-        p.tokens_total += sum(len(i) for i in prompt_ids) if prompt_ids else 0
-        p.tokens_total += decode_budget * len(prompts)
+        # What the engine will compute: shared prefixes once (their prefix-cache hits are no
+        # work), and each row's decode budget.
+        p.tokens_total += trie_tokens(prompt_ids) + decode_budget * len(prompts)
         before = engine.stats.as_dict()
         tokens_before = p.tokens
 

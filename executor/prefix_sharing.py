@@ -25,12 +25,16 @@ def prefix_sorted(token_lists: list[list[int]]) -> list[int]:
 
 def hit_rate(sequences: list) -> float:
     """The upper bound of the prefix hit rate: the share of all tokens (or characters, for
-    strings) that an earlier sequence's prefix covers when nothing is evicted. It does not
-    depend on the order (every distinct prefix is computed once, whenever it comes first), so
-    it is computed in sorted order, where the longest earlier match is the predecessor's."""
+    strings) that an earlier sequence's prefix covers when nothing is evicted."""
     total = sum(len(s) for s in sequences)
-    if not total:
-        return 0.0
+    return (total - trie_tokens(sequences)) / total if total else 0.0
+
+
+def trie_tokens(sequences: list) -> int:
+    """The tokens left to compute when every distinct prefix is computed once: the size of the
+    sequences' prefix trie. It does not depend on the order (a prefix is computed whenever it
+    first comes), so it is counted in sorted order, where the longest earlier match is the
+    predecessor's."""
     ordered = sorted(sequences)
     shared = sum(common_prefix(a, b) for a, b in zip(ordered, ordered[1:]))
-    return shared / total
+    return sum(len(s) for s in sequences) - shared

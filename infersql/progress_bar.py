@@ -49,11 +49,13 @@ class TokenRate:
             self._samples.popleft()
 
     def rate(self) -> float | None:
-        """None until two reports at least 0.2 s apart show tokens moving."""
+        """None until two reports show tokens moving. Reports come once per engine step, so
+        two of them already span a step of real work; waiting longer (it waited 0.2 s) left a
+        fast statement's early ETA to the average since it began, model load included."""
         if len(self._samples) < 2:
             return None
         (t0, n0), (t1, n1) = self._samples[0], self._samples[-1]
-        return (n1 - n0) / (t1 - t0) if t1 - t0 >= 0.2 and n1 > n0 else None
+        return (n1 - n0) / (t1 - t0) if t1 > t0 and n1 > n0 else None
 
     def clear(self) -> None:
         self._samples.clear()

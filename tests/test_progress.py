@@ -62,3 +62,34 @@ def test_disabled_bar_writes_nothing():
     bar.note("Loading model")
     bar.close()
     assert out.getvalue() == ""
+
+
+def test_eta_counts_only_the_tokens_still_to_compute(tiny_model):
+    """Rows that share a long prefix compute it once: the budget counts it once, so after a
+    tenth of the work the ETA is within 2x of the time the statement still takes (it read
+    '50% ... 387/400 rows' when cached prefixes were counted as work to come)."""
+    import time
+
+    import infersql
+
+    conn = infersql.connect(model=tiny_model, max_batch_tokens=256)    # many small steps
+    info = ("A long shared description of the product line, the same for every review of it, "
+            "that each prompt repeats before its own short review text. ") * 4
+    conn.execute(f"CREATE TABLE r AS SELECT i % 4 AS line, '{info}' || (i % 4) AS info, "
+                 "'review number ' || i AS review FROM range(1200) t(i)")
+    seen: list[tuple[float, float, float | None]] = []
+    rate = TokenRate(window=10)
+
+    def listen(p) -> None:
+        now = time.perf_counter()
+        rate.add(now, p.tokens)
+        seen.append((now, fraction_done(p), eta_seconds(p, rate.rate())))
+
+    conn.engine                                  # loaded: the ETA is about the work, not the load
+    conn.runtime.listeners.append(listen)
+    conn.execute("SELECT count(*) FROM r WHERE LLM_FILTER('Is it positive?', info, review)").fetchall()
+    end = time.perf_counter()
+    at, done, eta = next(s for s in seen if s[1] >= 0.10 and s[2] is not None)
+    remaining = end - at
+    assert done < 0.5 and remaining / 2 <= eta <= remaining * 2, (done, eta, remaining)
+    conn.close()
