@@ -151,11 +151,11 @@ def in_user_terms(error: duckdb.Error, calls: dict) -> duckdb.Error:
 
 
 def prefetch(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime,
-             inputs: list[tuple[LLMCall, str]]) -> None:
+             inputs: list[tuple[LLMCall, str]]) -> StatementStats:
     """``executemany`` with LLM calls: the rows of every (call, driver query) pair, over all
     parameter sets, are answered as one batch per call, in prefix order, into the result
     cache; the statements then run one by one and find their answers there. A driver that
-    fails is left for its statement to report."""
+    fails is left for its statement to report. Returns the batch's LLM work."""
     rows_of: dict[str, tuple[LLMCall, list]] = {}
     for call, driver in inputs:
         try:
@@ -167,3 +167,4 @@ def prefetch(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime,
     stats = StatementStats()
     for call, rows in rows_of.values():
         runtime.answer(call, rows, stats)
+    return stats

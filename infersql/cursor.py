@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 import duckdb
 
 from executor.statement import prefetch, run_statement
+from executor.statement_stats import StatementStats
 from optimizer import mentions_llm, plan_statement
 from optimizer.parameters import inline_call_parameters
 from optimizer.planner import StatementPlanner, prefetch_inputs
@@ -70,6 +71,10 @@ class Cursor:
     # ---- execution ------------------------------------------------------------------------
     def execute(self, operation: str, parameters: Sequence | dict | None = None):
         """Run one SQL statement (or several separated by ';', keeping the last result)."""
+        return self._execute(operation, parameters, self.connection.optimize)
+
+    def _execute(self, operation: str, parameters, optimize: bool):
+        """``execute``; ``optimize=False`` runs every LLM call lazily (see ``executemany``)."""
         con = self._open()
         if not isinstance(operation, str):
             raise exc.ProgrammingError(f"SQL must be a str, got {type(operation).__name__}")
@@ -91,7 +96,7 @@ class Cursor:
             for i, sql in enumerate(statements):
                 if i:
                     con.abort()             # the last result is the one kept
-                self._run_llm_statement(con, sql, parameters)
+                self._run_llm_statement(con, sql, parameters, optimize)
         except BaseException as error:
             translated = exc.translate(error)
             if translated is not error:
@@ -108,14 +113,14 @@ class Cursor:
         con.execute(sql, parameters)
         self._take(con, materialize=False)
 
-    def _run_llm_statement(self, con, sql: str, parameters) -> None:
+    def _run_llm_statement(self, con, sql: str, parameters, optimize: bool) -> None:
         planned = plan_statement(sql) if mentions_llm(sql) else None
         if planned is None or not planned.udfs:   # not every statement of a script has calls
             self._run_plain(con, sql, parameters)
             return
         conn = self.connection
         planner = StatementPlanner(con, conn.runtime, planned, sql, parameters,
-                                   optimize=conn.optimize, reorder_fields=conn.reorder_fields,
+                                   optimize=optimize, reorder_fields=conn.reorder_fields,
                                    feedback=conn.feedback)
         run_statement(con, conn.runtime, planner, self)
 
@@ -158,17 +163,28 @@ class Cursor:
             con.abort()
             return self
         seq_of_parameters = list(seq_of_parameters)
-        if isinstance(operation, str) and len(seq_of_parameters) > 1 and self.connection.optimize:
+        optimize, work = self.connection.optimize, StatementStats()
+        if isinstance(operation, str) and len(seq_of_parameters) > 1 and optimize:
             try:                       # one engine batch for every row's prompts
-                prefetch(con, self.connection.runtime, prefetch_inputs(operation, seq_of_parameters))
+                inputs = prefetch_inputs(operation, seq_of_parameters)
+                work = prefetch(con, self.connection.runtime, inputs)
             except BaseException as error:
                 translated = exc.translate(error)
                 raise translated from error if translated is not error else error
+            # Their answers are cached now: planning each statement would only find that out
+            # again, at some 15 ms a statement, so they run unplanned (same answers).
+            optimize = not inputs
         total = 0
+        # The statements read every answer from the cache, the batch's own too: a prompt the
+        # batch inferred is a call, not a hit, and the batch's lookups are its statements'.
+        hits, work.cache_hits = -work.llm_calls, 0
         for params in seq_of_parameters:
-            self.execute(operation, params)
+            self._execute(operation, params, optimize)
             total = -1 if total < 0 or self.rowcount < 0 else total + self.rowcount
-        self._rows, self.description, self.rowcount = None, None, total
+            if self.stats is not None:
+                work.add(self.stats)
+        work.cache_hits = max(work.cache_hits + hits, 0)
+        self._rows, self.description, self.rowcount, self.stats = None, None, total, work
         return self
 
     # ---- fetching -------------------------------------------------------------------------

@@ -204,6 +204,24 @@ def test_executemany_sends_every_rows_prompts_as_one_batch(tiny_model):
     assert results[False][2] >= len(rows)                   # one engine call per row
 
 
+def test_executemany_stats_cover_every_row(tiny_model):
+    """``cursor.stats`` after executemany is the whole batch's LLM work (it was the last row's:
+    llm_calls=0, cache_hits=1 after 300 rows): each distinct prompt inferred once, and the rows
+    that repeat a prompt answered by the cache."""
+    rows = [(i, f"note number {i % 10}") for i in range(30)]
+    with infersql.connect(model=tiny_model) as c:
+        c.execute("CREATE TABLE out (k INT, v BOOLEAN)")
+        cur = c.cursor()
+        cur.executemany("INSERT INTO out VALUES (?, LLM_FILTER('Is it urgent?', ?))", rows)
+        assert cur.rowcount == 30
+        s = cur.stats
+        assert (s.llm_calls, s.cache_hits, s.lazy_evaluations) == (10, 20, 0)
+        assert s.prompt_tokens > 0 and s.prompt_tokens == s.cached_tokens + s.prefilled_tokens
+        again = c.cursor()
+        again.executemany("INSERT INTO out VALUES (?, LLM_FILTER('Is it urgent?', ?))", rows)
+        assert (again.stats.llm_calls, again.stats.cache_hits) == (0, 30)
+
+
 def test_errors_name_the_call_as_written_never_an_internal_name(conn):
     for sql in ("SELECT LLM('Say hi.', nosuchcol) FROM reviews",
                 f"SELECT id FROM reviews WHERE {F} GROUP BY nosuch"):
