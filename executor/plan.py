@@ -80,6 +80,7 @@ class LLMOperator:
     actual: StatementStats = field(default_factory=StatementStats)
     actual_rows: int | None = None   # driver rows
     actual_distinct: int | None = None
+    actual_passed: int | None = None # driver rows the predicate let through
     prompts: list[str] = field(default_factory=list)   # the distinct prompts it answered
 
 

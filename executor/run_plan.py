@@ -52,6 +52,8 @@ def run_operators(con, runtime: LLMRuntime, plan: PhysicalPlan, state: Statement
         batch = runtime.answer(op.call, rows, op.actual, memo=plan.memo(op), order=op.order,
                                stop=stop, future=future, should_stop=state.cancel.is_set)
         op.actual_rows, op.actual_distinct, op.prompts = len(rows), len(batch.unique), batch.unique
+        if op.passes is not None:
+            op.actual_passed = sum(batch.answers.get(p) in op.passes for p in batch.prompts)
         done.add(op.binding)
 
 

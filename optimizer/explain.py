@@ -20,6 +20,9 @@ import json
 from executor.plan import PREDICATE, LLMOperator, PhysicalPlan
 from executor.statement_stats import StatementStats
 
+EVICTIONS_NOTE = ("evictions counts cached KV blocks dropped to make room, earlier statements' "
+                  "blocks included: the engine keeps every finished prefix cached until the pool "
+                  "needs the room, so a long session evicts even when one query fits")
 _EST = ("rows", "distinct", "cache_hits", "prompt_tokens", "cached_tokens", "decode_tokens",
         "seconds", "kv_bytes")
 
@@ -47,6 +50,8 @@ def document(plan: PhysicalPlan, total: StatementStats | None) -> dict:
                     for name, why in plan.lazy.items()]}
     if total is not None:
         doc["actual_total"] = total.as_dict()
+        if total.evictions:
+            doc["notes"] = [EVICTIONS_NOTE]
     return doc
 
 
@@ -60,6 +65,10 @@ def _operator(op: LLMOperator, analyze: bool) -> dict:
         if op.selectivity is not None:
             out["selectivity"] = {"value": round(op.selectivity, 3),
                                   "source": op.selectivity_source}
+            if e.rows is not None and op.passes is not None:     # beside rows and distinct
+                figures = list(out["estimate"].items())
+                figures.insert(2, ("passed", round(e.rows * op.selectivity)))
+                out["estimate"] = dict(figures)
     out["order"] = op.order
     rates = {"table_order": e.hit_rate_table, "planned_order": e.hit_rate_planned,
              "upper_bound": e.hit_rate_bound, "fields_auto": e.hit_rate_fields_auto}
@@ -74,7 +83,7 @@ def _operator(op: LLMOperator, analyze: bool) -> dict:
         out["estimate"]["rows_scaled_by_selectivity"] = True
     if analyze:
         a = op.actual.as_dict()
-        a = {"rows": op.actual_rows, "distinct": op.actual_distinct, **a}
+        a = {"rows": op.actual_rows, "distinct": op.actual_distinct, "passed": op.actual_passed, **a}
         out["actual"] = {k: _round(v) for k, v in a.items() if v is not None}
     return out
 
@@ -137,6 +146,7 @@ def _text(doc: dict) -> list[str]:
         lines.append(f"  lazy: {lazy['call']}  ({lazy['why']})")
     if "actual_total" in doc:
         lines.append("Total: " + _figures(doc["actual_total"]))
+    lines += [f"Note: {note}" for note in doc.get("notes", ())]
     return lines
 
 
