@@ -13,6 +13,7 @@ from typing import Callable
 
 from catalog import Catalog
 
+from .model_fingerprint import model_fingerprint
 from .query_errors import BadCallError, InferenceError
 
 
@@ -118,14 +119,15 @@ class ModelPool:
             return self._tokenizers[path]
 
     def cache_key(self, name: str | None) -> str:
-        """The result cache's name for a model: its folder and the dtype it runs in, since
-        float32 and bfloat16 answers can differ. Known without loading the model, so a fully
-        cached query never loads it. (The default dtype is the engine's: bfloat16 on CUDA,
-        float32 elsewhere.)"""
+        """The result cache's name for a model: its content's fingerprint (not its folder, so
+        answers survive a reinstall or a moved folder; ``executor.model_fingerprint``) and the
+        dtype it runs in, since float32 and bfloat16 answers can differ. Known without loading
+        the model, so a fully cached query never loads it. (The default dtype is the
+        engine's: bfloat16 on CUDA, float32 elsewhere.)"""
         path, merged = self.settings(name)
         device = str(merged.get("device") or "cpu")
         dtype = merged.get("dtype") or ("bfloat16" if device.startswith("cuda") else "float32")
-        return f"{path} [{dtype}]"
+        return f"sha256:{model_fingerprint(path, self.catalog)[:32]} [{dtype}]"
 
     @property
     def loaded(self) -> list:
