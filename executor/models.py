@@ -17,6 +17,23 @@ from .model_fingerprint import model_fingerprint
 from .query_errors import BadCallError, InferenceError
 
 
+def check_model_folder(path: str) -> None:
+    """Raise BadCallError naming what ``path`` is when it is not a folder, since "does not
+    exist" misleads a user who passed a weights file or a GGUF file that is right there."""
+    if os.path.isdir(path):
+        return
+    folder = "a Hugging Face model folder (config.json, weights, tokenizer files)"
+    if not os.path.exists(path):
+        raise BadCallError(f"model folder {path!r} does not exist; pass the path of {folder}")
+    if path.lower().endswith(".gguf"):
+        raise BadCallError(f"model {path!r} is a GGUF file, and GGUF files are not supported "
+                           f"yet; pass {folder}")
+    parent = os.path.dirname(os.path.abspath(path))
+    hint = (f"; pass its folder, {parent!r}" if os.path.isfile(os.path.join(parent, "config.json"))
+            else f"; pass {folder}")
+    raise BadCallError(f"model {path!r} is a file, not a folder{hint}")
+
+
 class ModelPool:
     def __init__(self, catalog: Catalog, default_model: str | None,
                  builtin_model: Callable[[], str], engine_options: dict) -> None:
@@ -46,8 +63,8 @@ class ModelPool:
             return entry.path, entry.options
         if os.path.isdir(name):
             return os.path.abspath(name), {}
-        if os.sep in name or name.startswith("."):
-            raise BadCallError(f"model folder {name!r} does not exist")
+        if os.sep in name or name.startswith(".") or os.path.exists(name):
+            check_model_folder(name)
         known = ", ".join(e.name for e in self.catalog.models()) or "none registered"
         raise BadCallError(f"unknown model {name!r} (registered: {known}); register it with "
                            "connection.register_model(name, folder) or pass a model folder")

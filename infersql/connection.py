@@ -16,6 +16,7 @@ import duckdb
 from catalog import Catalog
 from catalog.selectivity import SelectivityFeedback
 from executor.llm_runtime import LLMRuntime
+from executor.models import check_model_folder
 
 from . import exceptions as exc
 from .cursor import Cursor
@@ -40,6 +41,7 @@ class Connection:
         self.optimize = bool(optimize)              # False: every call runs the lazy UDF path
         self.reorder_fields = bool(reorder_fields)  # True: field_order := 'auto' on every call
         check_engine_options(engine_options)
+        model = None if model is None else os.fspath(model)      # a str or a pathlib.Path
         self._db = _open(database, bool(read_only))
         self.database = database
         self.read_only = bool(read_only)
@@ -49,6 +51,17 @@ class Connection:
         self._cursors: weakref.WeakSet[Cursor] = weakref.WeakSet()
         self._session = threading.local()       # each thread's cursor for execute()
         self.closed = False
+        if model is not None:
+            self._check_model(model)
+
+    def _check_model(self, model: str) -> None:
+        """A bad ``model`` (no such folder or registered name, a file) fails here, not at
+        the first LLM query. Only the name is resolved: no weights are read, no torch."""
+        try:
+            self.runtime.resolve(model)
+        except Exception as error:
+            self.close()
+            raise exc.translate(error) from error
 
     # ---- PEP 249 --------------------------------------------------------------------------
     def cursor(self) -> Cursor:
@@ -120,10 +133,10 @@ class Connection:
         """Make ``model := 'name'`` resolve to a local Hugging Face folder (kept in the
         database, so later sessions know it too)."""
         self._check()
-        if not os.path.isdir(path):
-            raise exc.ProgrammingError(f"model folder {path!r} does not exist")
+        path = os.fspath(path)
         check_engine_options(engine_options)
         try:
+            check_model_folder(path)
             self.catalog.register_model(name, os.path.abspath(path), engine_options, default)
         except Exception as error:
             raise exc.translate(error) from error
