@@ -182,6 +182,37 @@ def check_engine_options(options: dict) -> None:
         EngineConfig(model="", **options)
     except ValueError as error:          # InvalidRequestError: a bad value, named
         raise exc.ProgrammingError(str(error)) from error
+    check_device(options.get("device"))
+
+
+def check_device(device: str | None) -> None:
+    """A device this torch cannot use fails at connect(), not at the first LLM call with
+    torch's "Torch not compiled with CUDA enabled". torch is imported only for an
+    accelerator: plain SQL on the CPU never imports it."""
+    if device is None or str(device).split(":")[0] == "cpu":
+        return
+    import torch
+
+    try:
+        kind = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise exc.ProgrammingError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' "
+                                   "or 'mps'") from error
+    fallback = "or use device='cpu' (--device cpu)"
+    if kind.type == "cuda":
+        if torch.version.cuda is None and torch.version.hip is None:
+            raise exc.OperationalError(
+                f"device {device!r}: this torch ({torch.__version__}) is built without CUDA; "
+                "install a CUDA build of torch (https://pytorch.org/get-started/locally/), "
+                f"{fallback}")
+        count = torch.cuda.device_count()
+        if not count or (kind.index is not None and kind.index >= count):
+            raise exc.OperationalError(
+                f"device {device!r}: torch sees {count} CUDA device(s); check the driver "
+                f"(nvidia-smi) and CUDA_VISIBLE_DEVICES, {fallback}")
+    elif kind.type == "mps" and not torch.backends.mps.is_available():
+        raise exc.OperationalError(f"device {device!r}: MPS (Apple GPU) is not available in "
+                                   f"this torch on this machine; {fallback}")
 
 
 def connect(database: str = ":memory:", model: str | None = None, *, optimize: bool = True,

@@ -1,4 +1,4 @@
-"""A bad model fails at ``connect()`` (and so at the CLI's start), with an error that
+"""A bad model or device fails at ``connect()`` (and so at the CLI's start), with an error that
 names the real cause and the fix, not at the first LLM query with a misleading one."""
 from __future__ import annotations
 
@@ -56,8 +56,25 @@ def test_a_gguf_file_says_gguf_is_not_supported(tmp_path):
         infersql.connect(model=str(gguf))
 
 
-def test_checking_the_model_imports_no_torch(tiny_model):
-    code = (f"import sys, infersql; c = infersql.connect(model={tiny_model!r}); "
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_cuda_fails_at_connect():
+    import torch
+
+    with pytest.raises(infersql.OperationalError) as info:
+        infersql.connect(device="cuda")
+    message = str(info.value)
+    assert "device='cpu'" in message and "Torch not compiled" not in message
+    if torch.version.cuda is None:
+        assert "built without CUDA" in message and "install a CUDA build of torch" in message
+
+
+def test_an_unknown_device_is_a_programming_error():
+    with pytest.raises(infersql.ProgrammingError, match="unknown device 'gpu'"):
+        infersql.connect(device="gpu")
+
+
+def test_checking_model_and_cpu_device_imports_no_torch(tiny_model):
+    code = (f"import sys, infersql; c = infersql.connect(model={tiny_model!r}, device='cpu'); "
             "assert c.execute('SELECT 1').fetchall() == [(1,)]; "
             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
