@@ -16,13 +16,11 @@ new results in memory for the session, and says once that they are not persisted
 from __future__ import annotations
 
 import json
-import logging
 import threading
+import warnings
 from dataclasses import dataclass
 
 import duckdb
-
-log = logging.getLogger(__name__)
 
 SCHEMA = "infersql_catalog"
 
@@ -45,6 +43,11 @@ MODELS, LLM_CACHE, TABLE_STATS, MODEL_FINGERPRINTS = (f"{SCHEMA}.{t}" for t in _
 
 class ReadOnlyError(Exception):
     """A write the catalog cannot make because the database is read-only."""
+
+
+class ReadOnlyWarning(UserWarning):
+    """New LLM results are kept for the session only: the database is read-only. A warning
+    (not a log line) so that a program can filter it with ``warnings`` like any other."""
 
 
 @dataclass
@@ -177,8 +180,9 @@ class Catalog:
         with self._lock:
             if self.read_only:
                 if not self._warned:
-                    log.warning("the database is read-only: LLM results are kept for this "
-                                "session only, not persisted in its result cache")
+                    warnings.warn("the database is read-only: LLM results are kept for this "
+                                  "session only, not persisted in its result cache",
+                                  ReadOnlyWarning, stacklevel=2)
                     self._warned = True
                 self._session_cache.update(((model, options, p), r) for p, r in results.items())
                 return
