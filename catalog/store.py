@@ -5,6 +5,8 @@ the user's names; other modules create their catalog tables there too:
   models       registered models (name -> folder, engine options, default flag)
   llm_cache    LLM results keyed by (model, canonical prompt, decoding options)
   table_stats  row counts, distinct counts and mean tokens per column
+  model_fingerprints  each model folder's content hash, with the files' sizes and mtimes it
+               was computed from (the result cache's model key; see executor.model_fingerprint)
 Because they live in the database file, cached results and registrations survive the process,
 and every write commits on its own, so an interrupted query keeps what it had finished.
 
@@ -14,13 +16,11 @@ new results in memory for the session, and says once that they are not persisted
 from __future__ import annotations
 
 import json
-import logging
 import threading
+import warnings
 from dataclasses import dataclass
 
 import duckdb
-
-log = logging.getLogger(__name__)
 
 SCHEMA = "infersql_catalog"
 
@@ -33,14 +33,21 @@ _TABLES = {
     "table_stats": """(table_name VARCHAR NOT NULL, column_name VARCHAR NOT NULL,
                        row_count BIGINT, distinct_count BIGINT, avg_tokens DOUBLE,
                        PRIMARY KEY (table_name, column_name))""",
+    "model_fingerprints": """(path VARCHAR PRIMARY KEY, files VARCHAR NOT NULL,
+                              fingerprint VARCHAR NOT NULL)""",
 }
 _LEGACY_PREFIX = "infersql_"      # before the schema: main.infersql_models, ...
 
-MODELS, LLM_CACHE, TABLE_STATS = (f"{SCHEMA}.{t}" for t in _TABLES)
+MODELS, LLM_CACHE, TABLE_STATS, MODEL_FINGERPRINTS = (f"{SCHEMA}.{t}" for t in _TABLES)
 
 
 class ReadOnlyError(Exception):
     """A write the catalog cannot make because the database is read-only."""
+
+
+class ReadOnlyWarning(UserWarning):
+    """New LLM results are kept for the session only: the database is read-only. A warning
+    (not a log line) so that a program can filter it with ``warnings`` like any other."""
 
 
 @dataclass
@@ -131,6 +138,24 @@ class Catalog:
         with self._lock:
             return [_entry(r) for r in self._read(f"SELECT * FROM {MODELS} ORDER BY name", [])]
 
+    # ---- model fingerprints ---------------------------------------------------------------
+    def model_fingerprint(self, path: str, files: str) -> str | None:
+        """The fingerprint stored for the folder ``path`` if its files (``files``: their
+        names, sizes and mtimes, as text) are still the ones it was computed from."""
+        with self._lock:
+            rows = self._read(f"SELECT fingerprint FROM {MODEL_FINGERPRINTS} "
+                              "WHERE path = ? AND files = ?", [path, files])
+        return rows[0][0] if rows else None
+
+    def remember_model_fingerprint(self, path: str, files: str, fingerprint: str) -> None:
+        """Keep a folder's fingerprint for later sessions; a read-only database keeps none
+        (the caller remembers it for the session)."""
+        if self.read_only:
+            return
+        with self._lock:
+            self._con.execute(f"INSERT OR REPLACE INTO {MODEL_FINGERPRINTS} VALUES (?, ?, ?)",
+                              [path, files, fingerprint])
+
     # ---- result cache ---------------------------------------------------------------------
     def cached(self, model: str, options: str, prompts: list[str]) -> dict[str, str | None]:
         """Results already known for these prompts under (model, options)."""
@@ -155,8 +180,9 @@ class Catalog:
         with self._lock:
             if self.read_only:
                 if not self._warned:
-                    log.warning("the database is read-only: LLM results are kept for this "
-                                "session only, not persisted in its result cache")
+                    warnings.warn("the database is read-only: LLM results are kept for this "
+                                  "session only, not persisted in its result cache",
+                                  ReadOnlyWarning, stacklevel=2)
                     self._warned = True
                 self._session_cache.update(((model, options, p), r) for p, r in results.items())
                 return

@@ -13,7 +13,25 @@ from typing import Callable
 
 from catalog import Catalog
 
+from .model_fingerprint import model_fingerprint
 from .query_errors import BadCallError, InferenceError
+
+
+def check_model_folder(path: str) -> None:
+    """Raise BadCallError naming what ``path`` is when it is not a folder, since "does not
+    exist" misleads a user who passed a weights file or a GGUF file that is right there."""
+    if os.path.isdir(path):
+        return
+    folder = "a Hugging Face model folder (config.json, weights, tokenizer files)"
+    if not os.path.exists(path):
+        raise BadCallError(f"model folder {path!r} does not exist; pass the path of {folder}")
+    if path.lower().endswith(".gguf"):
+        raise BadCallError(f"model {path!r} is a GGUF file, and GGUF files are not supported "
+                           f"yet; pass {folder}")
+    parent = os.path.dirname(os.path.abspath(path))
+    hint = (f"; pass its folder, {parent!r}" if os.path.isfile(os.path.join(parent, "config.json"))
+            else f"; pass {folder}")
+    raise BadCallError(f"model {path!r} is a file, not a folder{hint}")
 
 
 class ModelPool:
@@ -45,8 +63,8 @@ class ModelPool:
             return entry.path, entry.options
         if os.path.isdir(name):
             return os.path.abspath(name), {}
-        if os.sep in name or name.startswith("."):
-            raise BadCallError(f"model folder {name!r} does not exist")
+        if os.sep in name or name.startswith(".") or os.path.exists(name):
+            check_model_folder(name)
         known = ", ".join(e.name for e in self.catalog.models()) or "none registered"
         raise BadCallError(f"unknown model {name!r} (registered: {known}); register it with "
                            "connection.register_model(name, folder) or pass a model folder")
@@ -118,14 +136,15 @@ class ModelPool:
             return self._tokenizers[path]
 
     def cache_key(self, name: str | None) -> str:
-        """The result cache's name for a model: its folder and the dtype it runs in, since
-        float32 and bfloat16 answers can differ. Known without loading the model, so a fully
-        cached query never loads it. (The default dtype is the engine's: bfloat16 on CUDA,
-        float32 elsewhere.)"""
+        """The result cache's name for a model: its content's fingerprint (not its folder, so
+        answers survive a reinstall or a moved folder; ``executor.model_fingerprint``) and the
+        dtype it runs in, since float32 and bfloat16 answers can differ. Known without loading
+        the model, so a fully cached query never loads it. (The default dtype is the
+        engine's: bfloat16 on CUDA, float32 elsewhere.)"""
         path, merged = self.settings(name)
         device = str(merged.get("device") or "cpu")
         dtype = merged.get("dtype") or ("bfloat16" if device.startswith("cuda") else "float32")
-        return f"{path} [{dtype}]"
+        return f"sha256:{model_fingerprint(path, self.catalog)[:32]} [{dtype}]"
 
     @property
     def loaded(self) -> list:

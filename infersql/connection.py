@@ -16,6 +16,7 @@ import duckdb
 from catalog import Catalog
 from catalog.selectivity import SelectivityFeedback
 from executor.llm_runtime import LLMRuntime
+from executor.models import check_model_folder
 
 from . import exceptions as exc
 from .cursor import Cursor
@@ -40,6 +41,7 @@ class Connection:
         self.optimize = bool(optimize)              # False: every call runs the lazy UDF path
         self.reorder_fields = bool(reorder_fields)  # True: field_order := 'auto' on every call
         check_engine_options(engine_options)
+        model = None if model is None else os.fspath(model)      # a str or a pathlib.Path
         self._db = _open(database, bool(read_only))
         self.database = database
         self.read_only = bool(read_only)
@@ -49,6 +51,17 @@ class Connection:
         self._cursors: weakref.WeakSet[Cursor] = weakref.WeakSet()
         self._session = threading.local()       # each thread's cursor for execute()
         self.closed = False
+        if model is not None:
+            self._check_model(model)
+
+    def _check_model(self, model: str) -> None:
+        """A bad ``model`` (no such folder or registered name, a file) fails here, not at
+        the first LLM query. Only the name is resolved: no weights are read, no torch."""
+        try:
+            self.runtime.resolve(model)
+        except Exception as error:
+            self.close()
+            raise exc.translate(error) from error
 
     # ---- PEP 249 --------------------------------------------------------------------------
     def cursor(self) -> Cursor:
@@ -120,10 +133,10 @@ class Connection:
         """Make ``model := 'name'`` resolve to a local Hugging Face folder (kept in the
         database, so later sessions know it too)."""
         self._check()
-        if not os.path.isdir(path):
-            raise exc.ProgrammingError(f"model folder {path!r} does not exist")
+        path = os.fspath(path)
         check_engine_options(engine_options)
         try:
+            check_model_folder(path)
             self.catalog.register_model(name, os.path.abspath(path), engine_options, default)
         except Exception as error:
             raise exc.translate(error) from error
@@ -169,6 +182,37 @@ def check_engine_options(options: dict) -> None:
         EngineConfig(model="", **options)
     except ValueError as error:          # InvalidRequestError: a bad value, named
         raise exc.ProgrammingError(str(error)) from error
+    check_device(options.get("device"))
+
+
+def check_device(device: str | None) -> None:
+    """A device this torch cannot use fails at connect(), not at the first LLM call with
+    torch's "Torch not compiled with CUDA enabled". torch is imported only for an
+    accelerator: plain SQL on the CPU never imports it."""
+    if device is None or str(device).split(":")[0] == "cpu":
+        return
+    import torch
+
+    try:
+        kind = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise exc.ProgrammingError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' "
+                                   "or 'mps'") from error
+    fallback = "or use device='cpu' (--device cpu)"
+    if kind.type == "cuda":
+        if torch.version.cuda is None and torch.version.hip is None:
+            raise exc.OperationalError(
+                f"device {device!r}: this torch ({torch.__version__}) is built without CUDA; "
+                "install a CUDA build of torch (https://pytorch.org/get-started/locally/), "
+                f"{fallback}")
+        count = torch.cuda.device_count()
+        if not count or (kind.index is not None and kind.index >= count):
+            raise exc.OperationalError(
+                f"device {device!r}: torch sees {count} CUDA device(s); check the driver "
+                f"(nvidia-smi) and CUDA_VISIBLE_DEVICES, {fallback}")
+    elif kind.type == "mps" and not torch.backends.mps.is_available():
+        raise exc.OperationalError(f"device {device!r}: MPS (Apple GPU) is not available in "
+                                   f"this torch on this machine; {fallback}")
 
 
 def connect(database: str = ":memory:", model: str | None = None, *, optimize: bool = True,

@@ -1,10 +1,12 @@
 """The PEP 249 exception hierarchy, and the mapping of DuckDB's and the executor's errors
-onto it, so callers catch one family whatever layer failed."""
+onto it, so callers catch one family whatever layer failed. ``ReadOnlyWarning`` (a
+``UserWarning``, so ``warnings`` filters it) says once that a read-only database keeps new
+LLM results for the session only."""
 from __future__ import annotations
 
 import duckdb
 
-from catalog import ReadOnlyError
+from catalog import ReadOnlyError, ReadOnlyWarning  # noqa: F401 - ReadOnlyWarning: re-exported
 from executor.query_errors import BadCallError, InferenceError, UnsupportedError
 
 
@@ -70,7 +72,16 @@ def translate(exc: BaseException) -> BaseException:
         return OperationalError(str(exc))
     if isinstance(exc, UnsupportedError):
         return NotSupportedError(str(exc))
+    if isinstance(exc, duckdb.Error) and _READ_ONLY_WRITE in str(exc):
+        return OperationalError(f"{exc} (the database is open read-only: to write, open it "
+                                "without read_only=True, or without --read-only in the CLI)")
     for source, target in _FROM_DUCKDB:
         if isinstance(exc, source):
             return target(str(exc))
     return exc
+
+
+# DuckDB's words for a write refused by a read-only database (an InvalidInputException, which
+# it files under ProgrammingError). The statement is valid SQL: what refuses it is how the
+# database was opened, so PEP 249 calls it an OperationalError, as the README promises.
+_READ_ONLY_WRITE = "attached in read-only mode"

@@ -92,7 +92,8 @@ def test_cache_is_per_model_dtype_and_decoding_options(tiny_model, tmp_path):
         conn.execute(query).fetchall()
         assert conn.engine.stats.requests == ROWS
         keys = {r[0] for r in conn.execute("SELECT DISTINCT model FROM infersql_catalog.llm_cache").fetchall()}
-        assert keys == {f"{tiny_model} [float32]", f"{tiny_model} [bfloat16]"}
+        fingerprint = conn.runtime.models.cache_key(None).split(" [")[0]   # the content's
+        assert keys == {f"{fingerprint} [float32]", f"{fingerprint} [bfloat16]"}
 
 
 def test_progress_counts_tokens_of_the_running_statement_only(tiny_model):
