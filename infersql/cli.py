@@ -1,19 +1,32 @@
-"""The ``infersql`` command: an interactive shell, ``-c SQL``, or a ``.sql`` file.
+"""The infersql command: an interactive SQL shell, -c SQL, or a .sql file, on DuckDB with
+LLM functions.
 
     infersql                          interactive, in-memory database
     infersql reviews.duckdb           interactive, on a database file
     infersql reviews.duckdb -c "SELECT LLM_FILTER('Positive?', review) FROM reviews"
     infersql reviews.duckdb queries.sql --json > answers.json
+    infersql calibrate [--model M] [--device D]
+                                      measure this machine's model speed for the optimizer's
+                                      cost model (infersql calibrate --help)
 
 Results print as a table fitted to a terminal, and as CSV, with every value whole, when the
-output goes to a file or a pipe (--table, --csv, --json or --line choose). Errors print one
-line, never a traceback; Ctrl-C cancels the running statement and keeps every LLM result
-finished so far in the database's result cache. Plain SQL never loads torch or a model.
+output goes to a file or a pipe (--table, --csv, --json or --line choose). In the shell, .help
+lists the dot commands (.model, .cache, .output, .open, .show, ...).
+
+Errors print one line, never a traceback. As in the DuckDB shell, -c stops at its first error;
+a .sql file or piped input reports each error and goes on with the next statement, unless
+-bail stops it at the first. The exit status is 1 if any statement failed, 0 otherwise (141
+when the reader of a pipe, such as head, stops reading). Ctrl-C cancels the running statement
+and keeps every LLM result finished so far in the database's result cache. Plain SQL never
+loads torch or a model.
 """
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
+import os
+import signal
 import sys
 
 import infersql
@@ -29,6 +42,7 @@ LOADING_LOGGER = "executor.engine.model_runner"     # logs "Loading model ..." a
 def _parse(argv):
     ap = argparse.ArgumentParser(prog="infersql", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--version", action="version", version=_version())
     ap.add_argument("paths", nargs="*", metavar="DATABASE|FILE.sql",
                     help="a DuckDB database file and/or a .sql file to run")
     ap.add_argument("-c", "--command", help="SQL (and dot commands) to run, then exit")
@@ -42,7 +56,33 @@ def _parse(argv):
         ap.add_argument(f"--{mode}", dest="mode", action="store_const", const=mode,
                         help=f"same as --mode {mode}")
     ap.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+    ap.add_argument("-bail", "--bail", action="store_true",
+                    help="stop a .sql file or piped input at its first error")
+    ap.add_argument("--threads", type=_positive, metavar="N",
+                    help="threads for DuckDB (SET threads) and for the model (torch)")
     return ap.parse_args(argv)
+
+
+def _version() -> str:
+    import duckdb
+
+    return f"infersql {infersql.__version__} (DuckDB {duckdb.__version__})"
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text!r}")
+    return int(text)
+
+
+def _reader_left() -> int:
+    """The reader of stdout closed the pipe (``| head``): stop quietly, as ``cat`` does,
+    with the status a shell reports for a command that SIGPIPE ended. Later writes, and
+    Python's own flush at exit, go to /dev/null instead of failing again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 def _quiet_logging(progress: ProgressBar) -> None:
@@ -74,16 +114,21 @@ def main(argv=None) -> int:
         else:
             database = path
     options = {"device": args.device} if args.device else {}
+    connect = functools.partial(infersql.connect, model=args.model, read_only=args.read_only,
+                                **options)
     try:
-        conn = infersql.connect(database, model=args.model, read_only=args.read_only, **options)
+        conn = connect(database)
     except infersql.Error as error:
         print(f"Error: {one_line(error)}", file=sys.stderr)
         return 1
     mode = args.mode or ("table" if sys.stdout.isatty() else "csv")
-    shell = Shell(conn, progress, mode)
+    shell = Shell(conn, progress, mode, connect=connect)
+    shell.bail = args.bail
     try:
-        if args.command is not None:
-            return 0 if shell.run_script(args.command) else 1
+        if args.threads:
+            shell.set_threads(args.threads)
+        if args.command is not None:                 # stops at its first error, as DuckDB's
+            return 0 if shell.run_script(args.command, bail=True) else 1
         if script is not None:
             try:
                 with open(script, encoding="utf-8") as f:
@@ -92,18 +137,19 @@ def main(argv=None) -> int:
                 print(f"Error: cannot read {script}: {error.strerror}", file=sys.stderr)
                 return 1
             return 0 if shell.run_script(text) else 1
-        shell.interactive()
-        return 0
+        return 0 if shell.interactive() else 1
     except QuitShell:
         return 0
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_left()
     except Exception as error:           # the CLI never shows a traceback
         print(f"Error: {type(error).__name__}: {one_line(error)}", file=sys.stderr)
         return 1
     finally:
         try:
-            conn.close()
+            shell.close()
         except Exception as error:
             print(f"Error while closing: {one_line(error)}", file=sys.stderr)
 

@@ -1,5 +1,7 @@
 """The shell's dot commands, as in the DuckDB and SQLite shells: ``.help``, ``.tables``,
-``.schema``, ``.mode``, ``.timer``, ``.read FILE`` and ``.quit``.
+``.schema``, ``.mode``, ``.timer``, ``.bail``, ``.read FILE``, ``.output FILE``, ``.open FILE``,
+``.show`` and ``.quit``; and InferSQL's own: ``.model`` (the default model and its engine
+settings), ``.cache`` (the result cache's size, ``.cache clear``) and ``.threads N``.
 
 A dot command is a whole line that starts with ``.`` where a statement would start; it is never
 glued onto the SQL that follows. Each command is one function in ``COMMANDS``, with the line
@@ -7,10 +9,12 @@ of help that ``.help`` prints, so adding one is one entry.
 """
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+import infersql
 from catalog import SCHEMA
 
 from .output_modes import MODES
@@ -82,10 +86,95 @@ def _mode(shell: "Shell", args: list[str]) -> bool:
     return True
 
 
-def _timer(shell: "Shell", args: list[str]) -> bool:
+def _on_off(args: list[str], command: str) -> bool:
     if len(args) != 1 or args[0] not in ("on", "off"):
-        raise DotCommandError("use .timer on or .timer off")
-    shell.timer = args[0] == "on"
+        raise DotCommandError(f"use {command} on or {command} off")
+    return args[0] == "on"
+
+
+def _timer(shell: "Shell", args: list[str]) -> bool:
+    shell.timer = _on_off(args, ".timer")
+    return True
+
+
+def _bail(shell: "Shell", args: list[str]) -> bool:
+    shell.bail = _on_off(args, ".bail")
+    return True
+
+
+def _output(shell: "Shell", args: list[str]) -> bool:
+    if len(args) > 1:
+        raise DotCommandError("use .output FILE, or .output alone for the screen")
+    try:
+        shell.write_to(args[0] if args else None)
+    except OSError as error:
+        raise DotCommandError(f"cannot write {args[0]}: {error.strerror}") from error
+    return True
+
+
+def _open(shell: "Shell", args: list[str]) -> bool:
+    if len(args) != 1:
+        raise DotCommandError("use .open FILE (a DuckDB database, created if missing)")
+    try:
+        shell.open(args[0])
+    except infersql.Error as error:
+        raise DotCommandError(str(error).splitlines()[0]) from error
+    return True
+
+
+def _threads(shell: "Shell", args: list[str]) -> bool:
+    if len(args) != 1 or not args[0].isdigit() or int(args[0]) < 1:
+        raise DotCommandError("use .threads N (N >= 1): threads for DuckDB and the model")
+    shell.set_threads(int(args[0]))
+    return True
+
+
+def _model_name(shell: "Shell") -> str:
+    """What the default model is called: the -m argument, the catalog's default, or built-in."""
+    models = shell.conn.runtime.models
+    entry = models.catalog.default_model() if models.default_model is None else None
+    return models.default_model or (entry.name if entry else "built-in")
+
+
+def _model(shell: "Shell", args: list[str]) -> bool:
+    config = shell.conn.runtime.models.engine_config(None)    # without loading the model
+    loaded = shell.conn.runtime.models.loaded_engine(None) is not None
+    lines = [f"model: {_model_name(shell)}", f"folder: {config.model}",
+             f"loaded: {'yes' if loaded else 'no (it loads at the first LLM call)'}", "engine:"]
+    lines += [f"  {f.name} = {getattr(config, f.name)}"
+              for f in dataclasses.fields(config) if f.name != "model"]
+    shell.say("\n".join(lines))
+    return True
+
+
+def _cache(shell: "Shell", args: list[str]) -> bool:
+    if args not in ([], ["clear"]):
+        raise DotCommandError("use .cache (how many LLM answers are cached) or .cache clear")
+    size = shell.conn.catalog.cache_size()
+    if not args:
+        shell.say(f"{size} cached LLM answer{'s' if size != 1 else ''}")
+        return True
+    try:
+        shell.cursor.execute(f"DELETE FROM {SCHEMA}.llm_cache")
+    except infersql.Error as error:
+        raise DotCommandError(f"cannot clear the result cache: {str(error).splitlines()[0]}") from error
+    shell.say(f"cleared {size} cached LLM answer{'s' if size != 1 else ''}")
+    return True
+
+
+def _show(shell: "Shell", args: list[str]) -> bool:
+    conn = shell.conn
+    settings = {
+        "database": conn.database + (" (read-only)" if conn.read_only else ""),
+        "model": _model_name(shell),
+        "mode": shell.mode,
+        "output": "stdout" if shell.out is shell.stdout else getattr(shell.out, "name", "file"),
+        "bail": "on" if shell.bail else "off",
+        "timer": "on" if shell.timer else "off",
+        "threads": shell.query("SELECT current_setting('threads')")[0][0],
+    }
+    width = max(map(len, settings))
+    shell.say("\n".join(f"{k.rjust(width)}: {v}" for k, v in settings.items()))
     return True
 
 
@@ -110,7 +199,14 @@ COMMANDS: dict[str, Command] = {
     ".schema": Command(_schema, ".schema [PATTERN]", "show CREATE statements of tables and views"),
     ".mode": Command(_mode, ".mode " + "|".join(MODES), "how results print (no argument: show it)"),
     ".timer": Command(_timer, ".timer on|off", "print time and LLM stats after each statement"),
+    ".bail": Command(_bail, ".bail on|off", "stop a script or piped input at its first error"),
     ".read": Command(_read, ".read FILE", "run the SQL and dot commands in FILE"),
+    ".output": Command(_output, ".output [FILE]", "send results to FILE (no argument: the screen)"),
+    ".open": Command(_open, ".open FILE", "close this database and open FILE"),
+    ".model": Command(_model, ".model", "the default model: name, folder, engine settings"),
+    ".cache": Command(_cache, ".cache [clear]", "how many LLM answers are cached; clear them"),
+    ".threads": Command(_threads, ".threads N", "threads for DuckDB and the model (torch)"),
+    ".show": Command(_show, ".show", "current settings: database, model, mode, bail, ..."),
     ".quit": Command(_quit, ".quit", "leave the shell (also .exit, Ctrl-D)"),
 }
 _ALIASES = {".exit": ".quit", ".q": ".quit", ".h": ".help"}

@@ -3,8 +3,10 @@
 SQLite shells.
 
 Machine-readable modes carry every value whole and unescaped; a program reading them gets
-exactly what the query returned, and an EXPLAIN plan as a one-column result. Several results (a script) are written one after another:
-CSV blocks separated by an empty line, and one JSON array per result.
+exactly what the query returned, and an EXPLAIN plan as a one-column result, except that
+``EXPLAIN (FORMAT JSON)`` is the JSON document itself in both (a program asked for JSON).
+Several results (a script) are written one after another: CSV blocks separated by an empty
+line, and one JSON value per result.
 """
 from __future__ import annotations
 
@@ -32,14 +34,27 @@ def plan_lines(rows: list[tuple]) -> list[str]:
     return [line for r in rows for line in str(r[-1]).rstrip("\n").split("\n")]
 
 
+def json_plan(lines: list[str]) -> str | None:
+    """The document of an ``EXPLAIN (FORMAT JSON)`` (ours or DuckDB's), None for a text plan."""
+    text = "\n".join(lines)
+    if not text.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        json.loads(text)
+    except ValueError:
+        return None
+    return text
+
+
 def render(mode: str, columns: list[str], rows: list[tuple], width: int | None = None) -> str:
     """The result as text (without a final newline). ``width`` only cuts ``table`` cells.
     A plan (EXPLAIN) is never put in a table: people read it as plain lines (table and line
     modes), programs get it as a one-column ``QUERY PLAN`` result, a row per line (csv, json),
-    so piped output still parses."""
+    so piped output still parses; a JSON plan is its document, which ``json.load`` reads."""
     if is_plan(columns):
         lines = plan_lines(rows)
-        if mode in ("table", "line"):
+        document = json_plan(lines)
+        if mode in ("table", "line") or document is not None:
             return "\n".join(lines)
         columns, rows = [PLAN_COLUMN], [(line,) for line in lines]
     if mode == "table":
@@ -54,12 +69,19 @@ def render(mode: str, columns: list[str], rows: list[tuple], width: int | None =
 
 
 def _csv(columns: list[str], rows: list[tuple]) -> str:
-    """RFC 4180 (quoted where needed); NULL is an empty field, as DuckDB writes it."""
+    """RFC 4180 (quoted where needed); NULL is an empty field, as DuckDB writes it. Records
+    end in ``\n``, yet a value holding ``\r`` is quoted too: the csv module quotes only the
+    characters of its line terminator, so each record is written with ``\r\n`` (quoting
+    both) and that terminator, always the record's last two characters, becomes ``\n``."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows([["" if v is None else _plain(v) for v in row] for row in rows])
-    return out.getvalue().rstrip("\n")
+    writer = csv.writer(out, lineterminator="\r\n")
+    records = []
+    for row in [columns] + [["" if v is None else _plain(v) for v in row] for row in rows]:
+        out.seek(0)
+        out.truncate()
+        writer.writerow(row)
+        records.append(out.getvalue()[:-2])
+    return "\n".join(records)
 
 
 def _json(columns: list[str], rows: list[tuple]) -> str:

@@ -4,7 +4,9 @@ them on one cursor, and prints results in the chosen output mode.
 One cursor means one DuckDB session: temporary tables, SET and BEGIN ... COMMIT carry from one
 statement to the next, as in any SQL shell. Statements end at a ``;`` found by a small lexer
 (``statement_split``), so a ``;`` inside a string does not end one. Errors print one line on
-stderr. Interactive input has line editing and a history file in ``INFERSQL_HOME``.
+stderr, and the next statement runs, as in the DuckDB and SQLite shells; with ``bail`` on
+(``-bail``, ``.bail on``) a script or piped input stops at its first error instead. Interactive
+input has line editing and a history file in ``INFERSQL_HOME``.
 """
 from __future__ import annotations
 
@@ -61,19 +63,66 @@ def _changes_rows(sql: str) -> bool:
 _KEYWORD = re.compile(r"(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*([A-Za-z]+)", re.DOTALL)
 
 
+def set_torch_threads(n: int) -> None:
+    """torch's intra-op threads, without importing torch for it: plain SQL never loads torch.
+    Once torch is imported it is told directly; before, ``OMP_NUM_THREADS`` is what torch
+    reads when it starts."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(n)
+    else:
+        os.environ["OMP_NUM_THREADS"] = str(n)
+
+
 class Shell:
+    """``connect(database)`` opens a database for ``.open`` with the CLI's options."""
+
     def __init__(self, conn: infersql.Connection, progress: ProgressBar, mode: str,
-                 out=None, err=None) -> None:
-        self.conn = conn
+                 out=None, err=None, connect=infersql.connect) -> None:
         self.progress = progress
         self.mode = mode
         self.timer = False
-        self.out = out or sys.stdout
+        self.bail = False             # stop a script or piped input at its first error
+        self.failures = 0             # statements and dot commands that failed
+        self.threads: int | None = None          # None: DuckDB's and torch's defaults
+        self.stdout = out or sys.stdout
+        self.out = self.stdout        # .output FILE points it at a file
         self.err = err or sys.stderr
-        conn.runtime.listeners.append(progress)
-        self.cursor = conn.cursor()
+        self.connect = connect
         self._splitter = StatementSplitter()
         self._results = 0             # results printed, to separate the next one
+        self._use(conn)
+
+    def _use(self, conn: infersql.Connection) -> None:
+        self.conn = conn
+        conn.runtime.listeners.append(self.progress)
+        self.cursor = conn.cursor()
+        if self.threads is not None:
+            self.set_threads(self.threads)
+
+    def open(self, database: str) -> None:
+        """Leave this database for another (``.open``); the old one stays if it fails."""
+        conn = self.connect(database)
+        old, self._results = self.conn, 0
+        self._use(conn)
+        old.close()
+
+    def set_threads(self, n: int) -> None:
+        """Threads for DuckDB (this database) and for torch's model inference."""
+        self.cursor.execute(f"SET threads = {int(n)}")
+        set_torch_threads(n)
+        self.threads = n
+
+    def write_to(self, path: str | None) -> None:
+        """Send results to a file (``.output FILE``), or back to stdout (None)."""
+        target = self.stdout if path is None else open(path, "w", encoding="utf-8")
+        if self.out is not self.stdout:
+            self.out.close()
+        self.out, self._results = target, 0
+
+    def close(self) -> None:
+        self.write_to(None)
+        self.conn.close()
 
     # ---- output ---------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -94,25 +143,41 @@ class Shell:
         return self.cursor.execute(sql, parameters).fetchall()
 
     # ---- running --------------------------------------------------------------------------
-    def run_script(self, text: str) -> bool:
-        """Run every statement and dot command in ``text``; False at the first error."""
+    def run_script(self, text: str, bail: bool | None = None) -> bool:
+        """Run every statement and dot command in ``text``; False if any failed. After an
+        error the next statement runs, unless ``bail`` (default: the shell's) stops it."""
+        if bail is not None:
+            saved_bail, self.bail = self.bail, bail
+            try:
+                return self.run_script(text)
+            finally:
+                self.bail = saved_bail
         saved, self._splitter = self._splitter, StatementSplitter()
+        ok = True
         try:
             for line in text.splitlines():
-                if not self.feed(line):
+                ok = self.feed(line) and ok
+                if not ok and self.bail:
                     return False
             rest = self._splitter.rest()
-            return self.statement(rest) if rest else True      # a final one without ';'
+            return (self.statement(rest) if rest else True) and ok   # a final one without ';'
         finally:
             self._splitter = saved
 
     def feed(self, line: str) -> bool:
         """One line of input: a dot command at a statement's start, else SQL that runs once
-        its statement is complete. False if something failed."""
+        its statement is complete. False if something failed (counted in ``failures``)."""
         if line.lstrip().startswith(".") and not self.pending:
             self._splitter.reset()
-            return run_dot_command(self, line)
-        return all(self.statement(s) for s in self._splitter.feed(line))   # stops at a failure
+            ok = run_dot_command(self, line)
+            self.failures += not ok
+            return ok
+        ok = True
+        for sql in self._splitter.feed(line):
+            ok = self.statement(sql) and ok
+            if not ok and self.bail:
+                break
+        return ok
 
     @property
     def pending(self) -> bool:
@@ -128,6 +193,7 @@ class Shell:
         except infersql.Error as error:
             self.progress.close()
             self.error(one_line(error))
+            self.failures += 1
             return False
         except KeyboardInterrupt:
             self.progress.close()
@@ -150,9 +216,10 @@ class Shell:
         return True
 
     # ---- interactive ----------------------------------------------------------------------
-    def interactive(self) -> None:
+    def interactive(self) -> bool:
         """Read lines until .quit or end of input; Ctrl-C drops the unfinished statement (or
-        cancels a running one) and keeps the shell."""
+        cancels a running one) and keeps the shell. Piped input stops at an error with
+        ``bail`` on, and is False if any statement failed; a person's session is True."""
         terminal = sys.stdin.isatty()
         history = _history() if terminal else None
         if terminal:
@@ -172,15 +239,17 @@ class Shell:
             if history:
                 history.append()
             try:
-                self.feed(line)
+                if not self.feed(line) and self.bail and not terminal:
+                    return False
             except KeyboardInterrupt:
                 self._splitter.reset()
             except QuitShell:
-                return
+                break
         rest = self._splitter.rest()
         if rest:                               # input ended without a final ';'
             self._splitter.reset()
             self.statement(rest)
+        return terminal or not self.failures
 
 
 class _History:

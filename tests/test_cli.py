@@ -2,6 +2,7 @@
 tracebacks, no progress bar when piped, and Ctrl-C that keeps finished results."""
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import pty
 import re
@@ -63,7 +64,7 @@ def test_missing_model_folder_is_a_clear_error(tmp_path):
 
 def test_interactive_shell_reads_statements(tiny_model):
     p = run(["-m", tiny_model], stdin="SELECT 40 +\n 2 AS answer;\nSELEC oops;\nSELECT 7;\n.quit\n")
-    assert p.returncode == 0
+    assert p.returncode == 1                   # piped input with an error, as in DuckDB's shell
     assert "42" in p.stdout and "7" in p.stdout
     assert "Error:" in p.stderr and "Traceback" not in p.stderr
 
@@ -135,3 +136,20 @@ def test_ctrl_c_on_a_terminal_shows_progress_then_keeps_results(tiny_model, tmp_
     with infersql.connect(db, model=tiny_model) as conn:
         kept = conn.catalog.cache_size()
         assert rows_seen <= kept < 3000
+
+
+def test_version():
+    p = run(["--version"])
+    assert p.returncode == 0
+    assert p.stdout.split()[:2] == ["infersql", infersql.__version__]
+    assert infersql.__version__ == importlib.metadata.version("infersql")
+
+
+def test_help_reads_well_in_a_terminal_and_lists_calibrate():
+    p = run(["--help"])
+    assert p.returncode == 0
+    assert "``" not in p.stdout
+    assert "infersql calibrate" in p.stdout
+    for option in ("-bail, --bail", "--threads N", "--version"):
+        assert option in p.stdout
+    assert "-c stops at its first error" in p.stdout and "exit status" in p.stdout

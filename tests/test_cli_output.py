@@ -158,3 +158,32 @@ def test_every_example_piped_parses_as_csv_and_json(path, tiny_model):
         for row, obj in zip(rows, objects):
             assert list(obj) == header
             assert row == ["" if v is None else str(v) for v in obj.values()]
+
+
+def test_piped_csv_quotes_a_carriage_return():
+    """A bare \\r ends a record for CSV readers, so a value holding one must be quoted."""
+    p = subprocess.run(CLI + ["-c", "SELECT 'a' || chr(13) || 'b' AS cr, "
+                                    "'c' || chr(13) || chr(10) || 'd' AS crlf, 'plain' AS p"],
+                       capture_output=True, timeout=180, env=dict(os.environ, PYTHONPATH=os.getcwd()))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b'cr,crlf,p\n"a\rb","c\r\nd",plain\n'         # records still end in \n
+    rows = list(csv.reader(io.StringIO(p.stdout.decode(), newline="")))
+    assert rows == [["cr", "crlf", "p"], ["a\rb", "c\r\nd", "plain"]]
+
+
+@pytest.mark.parametrize("sql", ["EXPLAIN (FORMAT JSON) SELECT 42",
+                                 "EXPLAIN (FORMAT JSON) SELECT LLM('Name it', s) FROM (VALUES ('a')) t(s)"])
+@pytest.mark.parametrize("mode", ["--csv", "--json"])
+def test_json_explain_piped_is_the_json_document(sql, mode, tmp_path):
+    """Piped to a file in csv or json mode, EXPLAIN (FORMAT JSON) is one document json.load reads."""
+    target = tmp_path / "plan.json"
+    with open(target, "w") as f:
+        p = subprocess.run(CLI + [mode, "-c", sql], stdout=f, stderr=subprocess.PIPE, text=True,
+                           timeout=180, env=dict(os.environ, PYTHONPATH=os.getcwd()))
+    assert p.returncode == 0, p.stderr
+    with open(target) as f:
+        document = json.load(f)
+    if "LLM" in sql:                                  # ours: one object
+        assert document["scopes"][0]["operators"][0]["call"].startswith("LLM(")
+    else:                                             # DuckDB's: a list of operator trees
+        assert document[0]["name"] == "PROJECTION"

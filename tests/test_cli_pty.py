@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
 import time
 
@@ -32,8 +33,11 @@ def shell(tiny_model, tmp_path):
     # model's iterations 20x slower, and the timing checks below are about the shell.
     env = dict(os.environ, PYTHONPATH=os.getcwd(), INFERSQL_HOME=str(tmp_path / "home"),
                TERM="xterm", OMP_NUM_THREADS="1")
+    # Under nohup (or a shell without job control) pytest starts with SIGINT ignored, and a
+    # child keeps an ignored SIGINT ignored: give the shell the default, as a terminal would.
     child = pexpect.spawn(sys.executable, ["-m", "infersql.cli", db], env=env,
-                          encoding="utf-8", dimensions=(40, 200), timeout=60)
+                          encoding="utf-8", dimensions=(40, 200), timeout=60,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     child.expect_exact(PROMPT)
     yield child, tmp_path
     if child.isalive():

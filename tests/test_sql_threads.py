@@ -3,6 +3,7 @@ cancelling one thread's statement leaves the other's alone."""
 from __future__ import annotations
 
 import _thread
+import signal
 import threading
 
 import pytest
@@ -39,7 +40,16 @@ def test_two_threads_two_cursors(tiny_model):
         assert [got[0], got[1]] == expected
 
 
-def test_ctrl_c_cancels_only_its_own_statement(tiny_model):
+@pytest.fixture
+def sigint_raises():
+    """Python's own SIGINT handler for the test: under nohup pytest starts with SIGINT ignored,
+    and ``interrupt_main`` does nothing for a signal Python does not handle."""
+    saved = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, saved)
+
+
+def test_ctrl_c_cancels_only_its_own_statement(tiny_model, sigint_raises):
     """KeyboardInterrupt in the main thread cancels the main thread's statement, keeps what it
     finished, and leaves another thread's statement, queued behind it on the engine, to finish
     with the right answers."""

@@ -34,6 +34,11 @@ def test_plain_sql_through_the_cli_imports_no_torch():
     assert "duckdb" in imported and not imported & set(HEAVY)
 
 
+def test_threads_option_with_plain_sql_imports_no_torch():
+    imported = _imported("", "-m", "infersql.cli", "--threads", "1", "-c", "SELECT 1;")
+    assert "duckdb" in imported and not imported & set(HEAVY)
+
+
 def test_unwritable_home_falls_back_to_a_temporary_folder(tmp_path, monkeypatch, caplog):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
