@@ -191,6 +191,15 @@ class Catalog:
                 "SELECT ?, unnest(?), ?, unnest(?)",
                 [model, list(results), options, list(results.values())])
 
+    def clear_cache(self) -> int:
+        """Forget every cached LLM answer (the session's too); how many there were."""
+        self._writable("clear the result cache")
+        count = self.cache_size()
+        with self._lock:
+            self._session_cache.clear()
+            self._con.execute(f"DELETE FROM {LLM_CACHE}")
+            return count
+
     def cache_size(self) -> int:
         with self._lock:
             rows = self._read(f"SELECT count(*) FROM {LLM_CACHE}", [])

@@ -10,7 +10,7 @@ from .connection import Connection, connect
 from .cursor import Cursor
 from .exceptions import (DatabaseError, DataError, Error, IntegrityError, InterfaceError,
                          InternalError, NotSupportedError, OperationalError, ProgrammingError,
-                         Warning)
+                         ReadOnlyWarning, Warning)
 from .types import (BINARY, DATETIME, NUMBER, ROWID, STRING, Binary, Date, DateFromTicks, Time,
                     TimeFromTicks, Timestamp, TimestampFromTicks)
 
@@ -26,5 +26,5 @@ paramstyle = "qmark"
 __all__ = ["__version__", "connect", "Connection", "Cursor", "apilevel", "threadsafety", "paramstyle",
            "Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
            "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
-           "NotSupportedError", "Date", "Time", "Timestamp", "DateFromTicks", "TimeFromTicks",
+           "NotSupportedError", "ReadOnlyWarning", "Date", "Time", "Timestamp", "DateFromTicks", "TimeFromTicks",
            "TimestampFromTicks", "Binary", "STRING", "BINARY", "NUMBER", "DATETIME", "ROWID"]

@@ -28,6 +28,7 @@ import logging
 import os
 import signal
 import sys
+import warnings
 
 import infersql
 
@@ -85,6 +86,12 @@ def _reader_left() -> int:
     return 128 + signal.SIGPIPE
 
 
+def _warning_as_one_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """Python warnings (``infersql.ReadOnlyWarning``, ...) as one ``WARNING: ...`` line, as
+    log warnings are, not Python's file:line: Category: text and the source line."""
+    logging.getLogger("py.warnings").warning("%s", message)
+
+
 def _quiet_logging(progress: ProgressBar) -> None:
     """Warnings as one line each; transformers' chatter off; a model load shown on the
     progress line of a terminal."""
@@ -92,6 +99,7 @@ def _quiet_logging(progress: ProgressBar) -> None:
     for handler in logging.getLogger().handlers:
         handler.setLevel(logging.WARNING)
     logging.getLogger("transformers").setLevel(logging.ERROR)
+    warnings.showwarning = _warning_as_one_line
     if progress.enabled:
         loader = logging.getLogger(LOADING_LOGGER)
         loader.setLevel(logging.INFO)

@@ -20,6 +20,7 @@ from executor.models import check_model_folder
 
 from . import exceptions as exc
 from .cursor import Cursor
+from .threads import set_threads
 from .demo_model import default_model_path
 
 log = logging.getLogger(__name__)
@@ -37,12 +38,16 @@ class Connection:
 
     def __init__(self, database: str = ":memory:", model: str | None = None, *,
                  optimize: bool = True, reorder_fields: bool = False, read_only: bool = False,
-                 **engine_options) -> None:
+                 threads: int | None = None, **engine_options) -> None:
         self.optimize = bool(optimize)              # False: every call runs the lazy UDF path
         self.reorder_fields = bool(reorder_fields)  # True: field_order := 'auto' on every call
         check_engine_options(engine_options)
         model = None if model is None else os.fspath(model)      # a str or a pathlib.Path
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise exc.ProgrammingError(f"threads must be a positive integer, got {threads!r}")
         self._db = _open(database, bool(read_only))
+        if threads is not None:
+            set_threads(self._db, threads)
         self.database = database
         self.read_only = bool(read_only)
         self.catalog = Catalog(self._db)
@@ -216,7 +221,7 @@ def check_device(device: str | None) -> None:
 
 
 def connect(database: str = ":memory:", model: str | None = None, *, optimize: bool = True,
-            reorder_fields: bool = False, read_only: bool = False,
+            reorder_fields: bool = False, read_only: bool = False, threads: int | None = None,
             **engine_options) -> Connection:
     """Open a database (a file path, or ":memory:") with LLM functions.
 
@@ -227,10 +232,11 @@ def connect(database: str = ":memory:", model: str | None = None, *, optimize: b
     chunk by chunk, as DuckDB produces rows (the baseline the benchmarks compare against).
     ``reorder_fields=True`` lets the optimizer reorder the fields of every call for prefix
     sharing, as ``field_order := 'auto'`` does for one call.
+    ``threads=N`` caps DuckDB's threads and torch's (one is best beside another busy process).
     ``read_only=True`` opens the database read-only (also a file you cannot write): LLM
     queries still run, and their results are kept for the session instead of persisted.
     ``engine_options`` go to ``EngineConfig`` (device, dtype, kv_cache_bytes, ...) and are
     checked here.
     """
     return Connection(database, model, optimize=optimize, reorder_fields=reorder_fields,
-                      read_only=read_only, **engine_options)
+                      read_only=read_only, threads=threads, **engine_options)

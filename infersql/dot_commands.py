@@ -150,13 +150,13 @@ def _model(shell: "Shell", args: list[str]) -> bool:
 def _cache(shell: "Shell", args: list[str]) -> bool:
     if args not in ([], ["clear"]):
         raise DotCommandError("use .cache (how many LLM answers are cached) or .cache clear")
-    size = shell.conn.catalog.cache_size()
     if not args:
+        size = shell.conn.catalog.cache_size()
         shell.say(f"{size} cached LLM answer{'s' if size != 1 else ''}")
         return True
     try:
-        shell.cursor.execute(f"DELETE FROM {SCHEMA}.llm_cache")
-    except infersql.Error as error:
+        size = shell.conn.catalog.clear_cache()
+    except Exception as error:             # a read-only database: said, not a traceback
         raise DotCommandError(f"cannot clear the result cache: {str(error).splitlines()[0]}") from error
     shell.say(f"cleared {size} cached LLM answer{'s' if size != 1 else ''}")
     return True

@@ -23,6 +23,7 @@ from .home import home
 from .output_modes import render
 from .progress_bar import ProgressBar
 from .statement_split import StatementSplitter
+from .threads import set_threads
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +64,6 @@ def _changes_rows(sql: str) -> bool:
 _KEYWORD = re.compile(r"(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*([A-Za-z]+)", re.DOTALL)
 
 
-def set_torch_threads(n: int) -> None:
-    """torch's intra-op threads, without importing torch for it: plain SQL never loads torch.
-    Once torch is imported it is told directly; before, ``OMP_NUM_THREADS`` is what torch
-    reads when it starts."""
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(n)
-    else:
-        os.environ["OMP_NUM_THREADS"] = str(n)
-
-
 class Shell:
     """``connect(database)`` opens a database for ``.open`` with the CLI's options."""
 
@@ -109,8 +99,7 @@ class Shell:
 
     def set_threads(self, n: int) -> None:
         """Threads for DuckDB (this database) and for torch's model inference."""
-        self.cursor.execute(f"SET threads = {int(n)}")
-        set_torch_threads(n)
+        set_threads(self.cursor, n)
         self.threads = n
 
     def write_to(self, path: str | None) -> None:

@@ -134,7 +134,7 @@ def test_threads_set_torch_threads(shell):
 
 def test_threads_before_torch_loads_reach_it_without_importing_it():
     """--threads with plain SQL imports no torch, yet torch uses N once an LLM call loads it."""
-    code = ("import sys; from infersql.shell import set_torch_threads; set_torch_threads(1); "
+    code = ("import sys; from infersql.threads import set_torch_threads; set_torch_threads(1); "
             "assert 'torch' not in sys.modules; import torch; print(torch.get_num_threads())")
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

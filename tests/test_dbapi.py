@@ -214,3 +214,10 @@ def test_type_objects_and_constructors(conn):
     assert row[4] == infersql.Date(2024, 2, 29) and row[5] == infersql.Timestamp(2024, 2, 29, 12, 30)
     assert row[8] == b"\x00\x01"
     assert infersql.DateFromTicks(0) == infersql.TimestampFromTicks(0).date()
+
+
+def test_threads_caps_duckdb_and_checks_its_value():
+    with infersql.connect(threads=1) as conn:
+        assert conn.execute("SELECT current_setting('threads')").fetchone()[0] == 1
+    with pytest.raises(infersql.ProgrammingError, match="threads must be a positive integer"):
+        infersql.connect(threads=0)
