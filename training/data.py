@@ -40,6 +40,21 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+TABLES = ("movies.csv", "products.csv", "beer.csv")
+
+
+def data_folder(value: str) -> str:
+    """``--data``'s argparse type: a folder holding the three tables, checked before minutes
+    of work start (a wrong path ended in a traceback)."""
+    import argparse
+
+    missing = [name for name in TABLES if not (Path(value) / name).is_file()]
+    if missing:
+        raise argparse.ArgumentTypeError(f"{value!r} has no {', '.join(missing)} (want a folder "
+                                         f"with the LLM-SQL benchmark's {', '.join(TABLES)})")
+    return value
+
+
 def _read(folder: Path, name: str) -> list[dict]:
     with open(folder / name, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))

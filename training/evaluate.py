@@ -93,7 +93,8 @@ def score(model_dir: Path, examples: list[tasks.Example]) -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=str(MODEL_DIR))
-    ap.add_argument("--data", help="the data folder used in training (adds real reviews)")
+    ap.add_argument("--data", type=data.data_folder,
+                    help="the data folder used in training (adds real reviews)")
     ap.add_argument("--per-family", type=int, default=1000,
                     help="examples per family (1,000: a standard error near 1 point at 85%%)")
     ap.add_argument("--show-errors", type=int, default=0)

@@ -162,7 +162,8 @@ def quick_accuracy(model, items, pad_id: int) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", help="folder with movies.csv, products.csv, beer.csv (optional)")
+    ap.add_argument("--data", type=data.data_folder,
+                    help="folder with movies.csv, products.csv, beer.csv (optional)")
     ap.add_argument("--out", default=str(MODEL_DIR), help="where to write the model folder")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--examples", type=int, default=240_000)

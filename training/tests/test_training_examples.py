@@ -161,3 +161,14 @@ def test_the_recipe_still_draws_what_the_shipped_weights_were_trained_on():
     weights, this hash, and the full run's (``python -m training.fingerprint``, recorded in
     training/README.md)."""
     assert fingerprint(None, seed=1, examples=2000, copy_first=0.2, per_family=20) == SMALL_RUN_FINGERPRINT
+
+
+def test_a_wrong_data_folder_is_a_clear_error_not_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    for module in ("training.evaluate", "training.train"):
+        done = subprocess.run([sys.executable, "-m", module, "--data", str(tmp_path / "none")],
+                              capture_output=True, text=True)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert "has no movies.csv, products.csv, beer.csv" in done.stderr
