@@ -132,11 +132,12 @@ _INTERNAL = re.compile(r"__infersql_\w+", re.IGNORECASE)
 
 
 def in_user_terms(error: duckdb.Error, calls: dict) -> duckdb.Error:
-    """DuckDB's error about the rewritten statement, told about the statement the user wrote:
-    its excerpt of the rewritten text (``LINE 1: ...`` and the caret under it) goes, and any
-    internal UDF name left becomes the call as written."""
+    """DuckDB's error about the rewritten statement (or a driver query), told about the
+    statement the user wrote: its excerpt of the text it ran (``LINE 1: ...`` and the caret
+    under it), which the user never wrote, goes, and any internal UDF name left becomes the
+    call as written."""
     text = str(error)
-    if not _INTERNAL.search(text):
+    if not _INTERNAL.search(text) and "\nLINE " not in text:
         return error
     lines = text.splitlines()
     kept = []
