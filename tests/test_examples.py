@@ -55,7 +55,7 @@ def test_result_cache_example_reruns_without_inference(tiny_model):
         conn.execute(create)
         conn.execute(insert)
         first = conn.execute(select).fetchall()
-        assert conn.engine.stats.requests == 2          # 'Buy milk' is asked once
+        assert conn.engine.stats.requests == 3          # notes 1 and 3 are one prompt, asked once
         assert conn.execute(select_again).fetchall() == first
-        assert conn.engine.stats.requests == 2
-        assert conn.execute(count).fetchall() == [(2,)]
+        assert conn.engine.stats.requests == 3
+        assert conn.execute(count).fetchall() == [(3,)]
