@@ -2,14 +2,21 @@
 -- per row / (1 - selectivity) (learnt from a small sample, then from feedback on earlier runs),
 -- and stops an LLM filter under a LIMIT without ORDER BY once enough rows passed.
 -- Try:  infersql sql_examples/09_cheap_first_and_limit.sql
-CREATE TABLE forum_posts AS
-SELECT i AS id, i % 3 = 0 AS flagged,
-       'Post ' || i || ': ' || (['the cat sat on the mat', 'buy cheap watches now',
-                                  'my dog loves the park', 'meeting moved to friday'])[1 + i % 4] AS body
+-- The built-in model is sure about product categories and plainly worded reviews; it is not
+-- about what kind of post a text is or whether it is about an animal (asked of cat and dog
+-- posts, it answered no to every one).
+-- Expected with the built-in model: 5, 14, 20, 29 and 35 (the kettles and frying pans in stock
+-- with a positive review), then any three kitchen items.
+CREATE TABLE listings AS
+SELECT i AS id, i % 3 = 0 AS sold_out,
+       (['Acme', 'Nova', 'Summit', 'Willow'])[1 + i % 4] || ' ' ||
+       (['frying pan', 'teddy bear', 'headphones', 'garden hose', 'kettle'])[1 + i % 5] AS product,
+       (['Works perfectly, highly recommended.', 'It broke on the first day. Awful.',
+         'Excellent quality, I love it.'])[1 + i % 3] AS review
 FROM range(40) r(i);
-SELECT id FROM forum_posts
-WHERE NOT flagged
-  AND LLM_CLASSIFY('What kind of post is it?', ['pets', 'spam', 'work', 'other'], body) <> 'spam'
-  AND LLM_FILTER('Is the post about an animal?', body)
+SELECT id FROM listings
+WHERE NOT sold_out
+  AND LLM_CLASSIFY('What category is the product?', ['kitchen', 'toys', 'electronics', 'garden'], product) = 'kitchen'
+  AND LLM_FILTER('Is the review positive?', review)
 ORDER BY id;
-SELECT id, body FROM forum_posts WHERE LLM_FILTER('Is the post about an animal?', body) LIMIT 3;
+SELECT id, product FROM listings WHERE LLM_FILTER('Is the product a kitchen item?', product) LIMIT 3;
