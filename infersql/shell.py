@@ -194,8 +194,8 @@ class Shell:
         self.progress.close()
         elapsed = time.perf_counter() - started
         if rows is not None:
-            if self._results and self.mode in ("csv", "json", "line"):
-                self.say("")          # one result after another stays parseable
+            if self._results:
+                self.say("")          # results apart: parseable, and two plans not run together
             self.say(render(self.mode, [d[0] for d in cur.description], rows, self._width()))
             self._results += 1
         elif cur.rowcount >= 0 and self.mode in ("table", "line") and _changes_rows(sql):

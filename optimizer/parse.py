@@ -9,6 +9,7 @@ while the runtime batches each chunk of rows for the engine.
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 from dataclasses import dataclass, field
 
@@ -28,6 +29,18 @@ _NAME_TOKENS = (TokenType.VAR, TokenType.IDENTIFIER)
 _STORED = {"VIEW", "MACRO", "FUNCTION"}     # CREATE kinds whose body DuckDB keeps and reruns
 _OPTIONS = {"model": str, "max_tokens": int, "temperature": float, "seed": int, "on_overflow": str,
             "field_order": str}
+_FALLBACK = "Falling back to parsing as a 'Command'"
+
+
+class _NoCommandFallbackNotice(logging.Filter):
+    """sqlglot warns when it reads a statement as an opaque command; ``_check_supported``
+    answers that case itself with a clear error, so the warning printed before it is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _FALLBACK not in record.getMessage()
+
+
+logging.getLogger("sqlglot").addFilter(_NoCommandFallbackNotice())
 _names = itertools.count()   # process-wide on purpose: DuckDB registers UDFs per database,
                               # shared by all cursors, so names must never repeat
 

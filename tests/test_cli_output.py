@@ -187,3 +187,13 @@ def test_json_explain_piped_is_the_json_document(sql, mode, tmp_path):
         assert document["scopes"][0]["operators"][0]["call"].startswith("LLM(")
     else:                                             # DuckDB's: a list of operator trees
         assert document[0]["name"] == "PROJECTION"
+
+
+def test_results_in_a_table_are_set_apart_by_a_blank_line(tiny_model):
+    """Example 08's EXPLAIN and EXPLAIN ANALYZE ran together with no line between them."""
+    done = subprocess.run([sys.executable, "-m", "infersql.cli", "-m", tiny_model, "--table", "-c",
+                           "EXPLAIN SELECT LLM('Hi', 'a'); EXPLAIN SELECT LLM('Hi', 'b')"],
+                          capture_output=True, text=True)
+    lines = done.stdout.splitlines()
+    second = [i for i, line in enumerate(lines) if line.startswith("Query  (")][1]
+    assert done.returncode == 0 and lines[second - 1] == ""

@@ -108,3 +108,21 @@ def test_explain_shows_the_plan_without_inference(conn):
         "EXPLAIN SELECT LLM_FILTER('Ok?', review) FROM r").fetchall())
     assert "LLM_FILTER('Ok?', review)" in plan and "__infersql" not in plan.lower()
     assert conn.engine.stats.requests == before
+
+
+def test_duckdb_errors_quote_no_rewritten_text(tiny_model, caplog):
+    """A DuckDB error about a statement with LLM calls quoted the text InferSQL ran (``CAST(review
+    AS TEXT)) AS "LLM_FILTER(...)"``, or a driver query), which the user never wrote."""
+    with infersql.connect(model=tiny_model) as conn:
+        conn.execute("CREATE TABLE t AS SELECT 'x' AS review, 1 AS id")
+        for sql in ("SELECT LLM_FILTER('Good?', review) FROM t LIMIT 'a'",
+                    "SELECT LLM_FILTER('Good?', review) FROM t WHERE id = 'x'",
+                    "SELECT LLM_FILTER('Good?', review) FROM nosuch"):
+            with pytest.raises(infersql.Error) as info:
+                conn.execute(sql).fetchall()
+            text = str(info.value)
+            assert "LINE " not in text and "CAST(" not in text and "__infersql" not in text
+        with pytest.raises(infersql.NotSupportedError):
+            conn.execute("PREPARE p AS SELECT LLM_FILTER('Good?', 'x')")
+    assert not [r for r in caplog.records if "unsupported syntax" in r.getMessage()]  # no sqlglot
+                                                                                   # warning first
