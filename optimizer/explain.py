@@ -94,7 +94,7 @@ def _engine(plan: PhysicalPlan) -> tuple[dict, dict]:
         return {}, {}
     cost, config, blocks = view.cost_model, view.config, view.kv_blocks
     info = {"calibrated": bool(cost.calibrated), "model": cost.describe()}
-    engine = {"kv_blocks": blocks, "eviction": config.eviction, "preemption": config.preemption,
+    engine = {"model": config.model, "kv_blocks": blocks, "eviction": config.eviction, "preemption": config.preemption,
               "kv_cache_bytes": config.kv_cache_bytes, "block_size": config.block_size,
               "max_batch_tokens": config.max_batch_tokens}
     try:
@@ -110,7 +110,9 @@ def _text(doc: dict) -> list[str]:
              f"{len(doc['lazy'])} lazy call{'s' * (len(doc['lazy']) != 1)})"]
     if doc["engine"]:
         eng, cost = doc["engine"], doc["cost_model"]
-        lines.append("  engine: " + " ".join(f"{k}={_human(k, v)}" for k, v in eng.items()))
+        lines.append(f"  model: {eng['model']}")
+        lines.append("  engine: " + " ".join(f"{k}={_human(k, v)}" for k, v in eng.items()
+                                             if k != "model"))
         lines.append(f"  cost model: {'calibrated' if cost.get('calibrated') else 'uncalibrated'}"
                      + (f", T*={cost['t_star_seconds']} s" if "t_star_seconds" in cost else ""))
     for scope in doc["scopes"]:

@@ -34,3 +34,11 @@ def test_evictions_are_explained(tiny_model):
         text = [r[0] for r in conn.execute("EXPLAIN ANALYZE SELECT LLM('Say it again.', note, "
                                            "max_tokens := 2) FROM t").fetchall()]
         assert text[-1] == "Note: " + EVICTIONS_NOTE
+
+
+def test_explain_names_the_model_in_use(tiny_model):
+    with infersql.connect(model=tiny_model) as conn:
+        lines = [r[0] for r in conn.execute("EXPLAIN SELECT LLM('Hi', 'there')").fetchall()]
+        assert lines[1] == f"  model: {tiny_model}"
+        _, doc = _operators(conn, "SELECT LLM('Hi', 'there')")
+        assert doc["engine"]["model"] == tiny_model
