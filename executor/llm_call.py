@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from . import sql_types
 from .llm_kinds import BY_KIND, KINDS
 
-__all__ = ["LLMCall", "KINDS", "OVERFLOW", "FIELD_ORDERS", "DEFAULT_MAX_TOKENS"]
+__all__ = ["LLMCall", "KINDS", "OVERFLOW", "ON_ERROR", "FIELD_ORDERS", "DEFAULT_MAX_TOKENS"]
 OVERFLOW = ("error", "truncate")
+ON_ERROR = ("null", "raise")           # a typed answer its type cannot hold: NULL, or an error
 FIELD_ORDERS = ("as_written", "auto")
 DEFAULT_MAX_TOKENS = 32
 
@@ -31,6 +33,30 @@ class LLMCall:
     on_overflow: str = "error"         # or "truncate": shorten a prompt over the context
     field_order: str = "as_written"    # or "auto": the optimizer may reorder the fields
     field_permutation: tuple[int, ...] | None = None   # the order it chose; None: as written
+    returns: str | None = None         # a DuckDB type: the answer is decoded under its grammar
+    json_schema: str | None = None     # or a JSON schema (the column is JSON)
+    on_error: str = "null"             # or "raise": an answer its type cannot hold is an error
+
+    @property
+    def schema(self) -> str | None:
+        """The JSON schema the engine decodes under, or None for free text and choices."""
+        if self.returns is not None:
+            return sql_types.json_schema(self.returns)
+        return self.json_schema
+
+    @property
+    def expected_tokens(self) -> int:
+        """Tokens an answer decodes, as estimates count them: a typed answer about its type's
+        length (a DATE some 6, a STRUCT its keys and values), free text up to ``max_tokens``."""
+        if self.returns is not None:
+            return round(sql_types.decode_tokens(self.returns, self.max_tokens))
+        return self.max_tokens
+
+    @property
+    def sql_type(self) -> str:
+        if self.returns is not None:
+            return str(sql_types.parse_type(self.returns))
+        return "JSON" if self.json_schema is not None else BY_KIND[self.kind].sql_type
 
     @property
     def choices(self) -> list[str] | None:
@@ -45,6 +71,8 @@ class LLMCall:
         """The decoding options that, with model and prompt, determine the answer."""
         opts = {"kind": self.kind, "max_tokens": self.max_tokens if self.kind == "llm" else None,
                 "temperature": self.temperature, "seed": self.seed, "labels": list(self.labels)}
+        if self.schema is not None:         # typed: the grammar shapes the answer too
+            opts["schema"] = self.schema
         return json.dumps(opts, sort_keys=True)
 
     def answers_key(self) -> str:
@@ -67,5 +95,8 @@ class LLMCall:
         return "\n".join(lines) + "\n"
 
     def decode(self, text: str | None):
-        """The SQL value of a stored answer."""
+        """The SQL value of a stored answer; ``sql_types.CastFailure`` when a typed answer does
+        not fit its type."""
+        if self.returns is not None:
+            return sql_types.value_of(text, self.returns)
         return None if text is None else BY_KIND[self.kind].decode(text)

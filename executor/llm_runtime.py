@@ -48,11 +48,11 @@ class PromptBatch:
     def unique(self) -> list[str]:
         return list(self.first_row)
 
-    def values(self) -> list:
-        """The SQL value of every row (None where nothing answered it)."""
+    def texts(self) -> list[str | None]:
+        """Every row's answer text (None where nothing answered it)."""
         if self.sampled is not None:
-            return [self.call.decode(t) for t in self.sampled]
-        return [None if p is None else self.call.decode(self.answers.get(p)) for p in self.prompts]
+            return list(self.sampled)
+        return [None if p is None else self.answers.get(p) for p in self.prompts]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,10 @@ class InferenceError(QueryError):
     (OperationalError)."""
 
 
+class AnswerTypeError(QueryError):
+    """A typed answer its type cannot hold, with ``on_error := 'raise'`` (DataError)."""
+
+
 class UnsupportedError(QueryError):
     """An LLM call where InferSQL cannot run it yet, such as in a view (NotSupportedError)."""
 

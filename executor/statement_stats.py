@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from executor.engine.stats import TokenCounts
 
 _SHOWN = ("llm_calls", "cache_hits", *(f.name for f in fields(TokenCounts)), "evictions",
-          "lazy_evaluations", "seconds")      # the order EXPLAIN ANALYZE prints them in
+          "lazy_evaluations", "cast_failures", "seconds")   # the order EXPLAIN ANALYZE prints
 
 
 @dataclass
@@ -19,12 +19,14 @@ class StatementStats(TokenCounts):
     """``llm_calls``: requests sent to the engine; ``cache_hits``: distinct prompts answered by
     the result cache; ``evictions``: cached KV blocks the engine evicted; ``lazy_evaluations``:
     rows computed outside the plan (a planning miss, or every row when the statement was not
-    planned)."""
+    planned); ``cast_failures``: typed answers that read NULL because their type could not hold
+    them."""
 
     llm_calls: int = 0
     cache_hits: int = 0
     evictions: int = 0
     lazy_evaluations: int = 0
+    cast_failures: int = 0          # typed answers their type could not hold (read NULL)
     seconds: float = 0.0
 
     def add(self, other: "StatementStats") -> None:
@@ -38,4 +40,6 @@ class StatementStats(TokenCounts):
         self.evictions += after["evicted_blocks"] - before["evicted_blocks"]
 
     def as_dict(self) -> dict:
-        return {name: getattr(self, name) for name in _SHOWN}
+        """The figures to show; ``cast_failures`` only when there were any."""
+        return {name: getattr(self, name) for name in _SHOWN
+                if name != "cast_failures" or self.cast_failures}

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 import duckdb
 
 from .llm_call import LLMCall
-from .llm_kinds import BY_KIND
 from .llm_runtime import LLMRuntime
 from .plan import TABLE
+from .query_errors import AnswerTypeError
+from .sql_types import CastFailure, arrow_type
 from .statement_stats import StatementStats
 
 LAZY, NULL = "lazy", "null"     # what a UDF does with a row its plan did not cover
@@ -66,33 +67,47 @@ class StatementState:
 def _values(runtime: LLMRuntime, b: CallBinding, columns: list[list], state: StatementState) -> list:
     rows = list(zip(*columns))
     if b.memo is None:
-        return _lazy(runtime, b.call, rows, state)
+        return _decoded(b.call, _lazy(runtime, b.call, rows, state), state)
     prompts = runtime.prepare(b.call, rows).prompts
     if b.on_miss == MEMBER:
         return [p is None or p in b.memo for p in prompts]
+    texts = [None if p is None else b.memo.get(p) for p in prompts]
     missing = [i for i, p in enumerate(prompts) if p is not None and p not in b.memo]
     if missing and b.on_miss == LAZY:
-        values = _lazy(runtime, b.call, [rows[i] for i in missing], state)
+        for i, text in zip(missing, _lazy(runtime, b.call, [rows[i] for i in missing], state)):
+            texts[i] = text
         with b.lock:
             b.lazy_rows += len(missing)
-        filled = dict(zip(missing, values))
-        return [filled[i] if i in filled else
-                (None if p is None else b.call.decode(b.memo[p])) for i, p in enumerate(prompts)]
-    return [None if p is None or p not in b.memo else b.call.decode(b.memo[p]) for p in prompts]
+    return _decoded(b.call, texts, state)
 
 
 def _lazy(runtime: LLMRuntime, call: LLMCall, rows: list[tuple], state: StatementState) -> list:
     """Rows the plan did not cover, answered as DuckDB meets them, in table order; counted as
-    lazy evaluations (EXPLAIN ANALYZE shows them)."""
+    lazy evaluations (EXPLAIN ANALYZE shows them). Their answer texts."""
     batch = runtime.answer(call, rows, state.lazy, order=TABLE, should_stop=state.cancel.is_set)
     state.lazy.lazy_evaluations += batch.inferred
-    return batch.values()
+    return batch.texts()
+
+
+def _decoded(call: LLMCall, texts: list[str | None], state: StatementState) -> list:
+    """The SQL values of answer texts. A typed answer its type cannot hold reads NULL and is
+    counted (``cast_failures``), or fails the statement with ``on_error := 'raise'``."""
+    values = []
+    for text in texts:
+        try:
+            values.append(call.decode(text))
+        except CastFailure as exc:
+            if call.on_error == "raise":
+                raise AnswerTypeError(f"{call.sql}: {exc}") from exc
+            state.lazy.cast_failures += 1
+            values.append(None)
+    return values
 
 
 def _udf(runtime: LLMRuntime, binding: CallBinding, state: StatementState):
     import pyarrow as pa
 
-    arrow_type = pa.bool_() if _sql_type(binding) == "BOOLEAN" else pa.string()
+    result_type = _arrow_type(binding)
 
     def evaluate(*arrays):
         try:
@@ -100,7 +115,7 @@ def _udf(runtime: LLMRuntime, binding: CallBinding, state: StatementState):
         except BaseException as exc:   # Ctrl-C too: DuckDB would only see a generic error
             state.record(exc)
             raise
-        return pa.array(values, type=arrow_type)
+        return pa.array(values, type=result_type)
 
     # DuckDB counts the function's declared parameters; *arrays would count as one.
     evaluate.__signature__ = inspect.Signature(
@@ -110,7 +125,16 @@ def _udf(runtime: LLMRuntime, binding: CallBinding, state: StatementState):
 
 
 def _sql_type(b: CallBinding) -> str:
-    return "BOOLEAN" if b.on_miss == MEMBER else BY_KIND[b.call.kind].sql_type
+    return "BOOLEAN" if b.on_miss == MEMBER else b.call.sql_type
+
+
+def _arrow_type(b: CallBinding):
+    import pyarrow as pa
+
+    sql_type = _sql_type(b)
+    if sql_type == "BOOLEAN":
+        return pa.bool_()
+    return pa.string() if sql_type in ("VARCHAR", "JSON") else arrow_type(sql_type)
 
 
 @contextlib.contextmanager
@@ -121,7 +145,7 @@ def registered(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime,
     try:
         for b in bindings:
             con.create_function(b.name, _udf(runtime, b, state), ["VARCHAR"] * b.arity,
-                                _sql_type(b), type="arrow",
+                                duckdb.sqltype(_sql_type(b)), type="arrow",
                                 null_handling="special", side_effects=not b.call.deterministic)
             done.append(b.name)
         yield

@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 
 from catalog import ReadOnlyError, ReadOnlyWarning  # noqa: F401 - ReadOnlyWarning: re-exported
-from executor.query_errors import BadCallError, InferenceError, UnsupportedError
+from executor.query_errors import AnswerTypeError, BadCallError, InferenceError, UnsupportedError
 
 
 class Warning(Exception):  # noqa: A001 - the name PEP 249 prescribes
@@ -68,6 +68,8 @@ def translate(exc: BaseException) -> BaseException:
         return exc
     if isinstance(exc, BadCallError):
         return ProgrammingError(str(exc))
+    if isinstance(exc, AnswerTypeError):
+        return DataError(str(exc))
     if isinstance(exc, (InferenceError, ReadOnlyError)):
         return OperationalError(str(exc))
     if isinstance(exc, UnsupportedError):

@@ -96,7 +96,7 @@ def _tokens_and_time(op: LLMOperator, e: Estimate, ctx: PlanningContext, todo: l
         return
     ids = ctx.runtime.tokenize(op.call, todo)
     choices = op.call.choices is not None
-    e.decode_tokens = round((0 if choices else op.call.max_tokens) * len(ids) * scale)
+    e.decode_tokens = round((0 if choices else op.call.expected_tokens) * len(ids) * scale)
     e.prompt_tokens = round(sum(len(i) for i in ids) * scale)
     e.hit_rate_bound = hit_rate(ids)
     try:
@@ -120,7 +120,7 @@ def _simulate(op: LLMOperator, ctx: PlanningContext, ids: list[list[int]]):
     from executor.engine.simulator import simulate
 
     config = ctx.runtime.models.engine_config(op.call.model)
-    lens = [1 if op.call.choices is not None else op.call.max_tokens] * len(ids)
+    lens = [1 if op.call.choices is not None else op.call.expected_tokens] * len(ids)
     result = simulate(config, ids, lens, ctx.cost_model(op.call))
     dtype = config.dtype or default_dtype(config.device)
     result.block_bytes = bytes_per_block(read_geometry(config.model), config.block_size, dtype)

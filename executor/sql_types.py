@@ -1,0 +1,152 @@
+"""Typed answers: a DuckDB type as the JSON schema the engine decodes under, and the answer's
+JSON text back as that type's value.
+
+    LLM('Year of release?', title, returns := 'INTEGER')               -- 1999, never "c. 1999"
+    LLM('Who and where?', note, returns := 'STRUCT(name VARCHAR, city VARCHAR)')
+
+The engine's grammar guarantees the shape (an integer, an object with these keys); a value the
+grammar admits but the type cannot hold (``2023-02-30`` for a DATE, 300 for a TINYINT) becomes
+NULL and is counted, or an error with ``on_error := 'raise'``. DuckDB itself parses the type
+text, so a bad type reads in DuckDB's own words. Each STRUCT field may be ``null``: a value the
+text does not give is NULL, not an invented one.
+"""
+from __future__ import annotations
+
+import datetime
+import decimal
+import functools
+import json
+import re
+
+import duckdb
+
+from .query_errors import BadCallError
+
+_INTEGERS = {"tinyint": 8, "smallint": 16, "integer": 32, "bigint": 64, "hugeint": 128,
+             "utinyint": -8, "usmallint": -16, "uinteger": -32, "ubigint": -64, "uhugeint": -128}
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+_VARCHAR_LENGTH = re.compile(r"^\s*(?:VARCHAR|TEXT|STRING)\s*\(\s*(\d+)\s*\)\s*$", re.IGNORECASE)
+_TOKENS_PER_CHAR = 0.3          # rough: what a value of a given length costs to decode
+
+
+class CastFailure(ValueError):
+    """The answer fits the grammar but not the type (a day that does not exist, say)."""
+
+
+@functools.lru_cache(maxsize=256)
+def parse_type(text: str) -> duckdb.DuckDBPyType:
+    """DuckDB's own reading of a type; its error, in its words, names the call."""
+    try:
+        return duckdb.sqltype(text)
+    except duckdb.Error as exc:
+        raise BadCallError(f"returns := {text!r}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=256)
+def json_schema(text: str) -> str:
+    """The JSON schema (as text) that keeps a generation inside the type ``text``."""
+    schema = _schema(parse_type(text))
+    m = _VARCHAR_LENGTH.match(text)
+    if m:
+        schema["maxLength"] = int(m.group(1))
+    return json.dumps(schema, sort_keys=True)
+
+
+def _schema(t: duckdb.DuckDBPyType) -> dict:
+    kind = t.id
+    if kind == "boolean":
+        return {"type": "boolean"}
+    if kind in _INTEGERS:
+        bits = _INTEGERS[kind]
+        low, high = (0, (1 << -bits) - 1) if bits < 0 else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+        return {"type": "integer", "minimum": low, "maximum": high} if abs(bits) <= 32 \
+            else {"type": "integer"}
+    if kind in ("float", "double", "decimal"):
+        return {"type": "number"}
+    if kind == "date":
+        return {"type": "string", "pattern": _DATE}
+    if kind == "timestamp":
+        return {"type": "string", "pattern": _TIMESTAMP}
+    if kind == "varchar":
+        return {"type": "string"}
+    if kind == "enum":
+        return {"enum": list(dict(t.children)["values"])}
+    if kind == "list":
+        return {"type": "array", "items": _schema(dict(t.children)["child"])}
+    if kind == "struct":
+        fields = t.children
+        return {"type": "object", "additionalProperties": False,
+                "required": [name for name, _ in fields],
+                "properties": {name: {"anyOf": [_schema(ft), {"type": "null"}]}
+                               for name, ft in fields}}
+    raise BadCallError(f"returns := {str(t)!r}: typed answers support BOOLEAN, integers, FLOAT, "
+                       "DOUBLE, DECIMAL, DATE, TIMESTAMP, VARCHAR, ENUM, lists and STRUCTs")
+
+
+def decode_tokens(text: str, max_tokens: int) -> int:
+    """About how many tokens an answer of type ``text`` decodes: what EXPLAIN estimates."""
+    return min(max_tokens, _tokens(parse_type(text)))
+
+
+def _tokens(t: duckdb.DuckDBPyType) -> int:
+    kind = t.id
+    if kind == "struct":
+        return 2 + sum(len(name) * _TOKENS_PER_CHAR + 3 + _tokens(ft) for name, ft in t.children)
+    if kind == "list":
+        return 2 + 3 * (_tokens(dict(t.children)["child"]) + 1)
+    return {"boolean": 1, "date": 6, "timestamp": 10, "varchar": 12}.get(kind, 4)
+
+
+def default_max_tokens(text: str, default: int) -> int:
+    """Room for a typed answer when the call gives no ``max_tokens``: twice the estimate."""
+    return max(default, 2 * round(_tokens(parse_type(text))))
+
+
+def value_of(text: str | None, type_text: str):
+    """The SQL value of an answer's JSON text; ``CastFailure`` when the type cannot hold it
+    (an answer cut short by ``max_tokens`` is not JSON: that fails too)."""
+    if text is None:
+        return None
+    try:
+        return _value(json.loads(text), parse_type(type_text))
+    except (ValueError, TypeError, decimal.InvalidOperation) as exc:
+        raise CastFailure(f"{text!r} is not a {type_text}: {exc}") from exc
+
+
+def _value(v, t: duckdb.DuckDBPyType):
+    if v is None:
+        return None
+    kind = t.id
+    if kind in _INTEGERS:
+        bits = _INTEGERS[kind]
+        low, high = (0, (1 << -bits) - 1) if bits < 0 else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+        if not isinstance(v, int) or isinstance(v, bool) or not low <= v <= high:
+            raise ValueError(f"{v!r} is out of range")
+        return v
+    if kind == "boolean":
+        return bool(v)
+    if kind in ("float", "double"):
+        return float(v)
+    if kind == "decimal":
+        return decimal.Decimal(str(v))
+    if kind == "date":
+        return datetime.date.fromisoformat(v)
+    if kind == "timestamp":
+        return datetime.datetime.fromisoformat(v)
+    if kind == "list":
+        child = dict(t.children)["child"]
+        return [_value(item, child) for item in v]
+    if kind == "struct":
+        return {name: _value(v.get(name), ft) for name, ft in t.children}
+    return v                                    # VARCHAR, ENUM
+
+
+@functools.lru_cache(maxsize=256)
+def arrow_type(text: str):
+    """The Arrow type DuckDB reads back as ``text`` (what a typed UDF returns)."""
+    con = duckdb.connect()
+    try:
+        return con.sql(f"SELECT NULL::{text} AS v").arrow().schema.field(0).type
+    finally:
+        con.close()

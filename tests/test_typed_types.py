@@ -1,0 +1,88 @@
+"""Typed answers, the SQL half: a DuckDB type as the JSON schema the engine decodes under, the
+answer's JSON back as the type's value, and the errors a bad typed call gets."""
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+
+import duckdb
+import pytest
+
+from executor.query_errors import BadCallError
+from executor.sql_types import CastFailure, arrow_type, json_schema, value_of
+from optimizer.parse import plan_statement
+
+
+@pytest.mark.parametrize("type_text, schema", [
+    ("BOOLEAN", {"type": "boolean"}),
+    ("TINYINT", {"type": "integer", "minimum": -128, "maximum": 127}),
+    ("BIGINT", {"type": "integer"}),
+    ("DOUBLE", {"type": "number"}),
+    ("DECIMAL(8,2)", {"type": "number"}),
+    ("VARCHAR(5)", {"type": "string", "maxLength": 5}),
+    ("ENUM('red', 'green')", {"enum": ["red", "green"]}),
+    ("INTEGER[]", {"type": "array", "items": {"type": "integer", "minimum": -2**31,
+                                              "maximum": 2**31 - 1}}),
+    ("STRUCT(name VARCHAR, tags VARCHAR[])",
+     {"type": "object", "additionalProperties": False, "required": ["name", "tags"],
+      "properties": {"name": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                     "tags": {"anyOf": [{"type": "array", "items": {"type": "string"}},
+                                        {"type": "null"}]}}}),
+])
+def test_each_type_becomes_the_schema_that_keeps_an_answer_inside_it(type_text, schema):
+    assert json.loads(json_schema(type_text)) == schema
+
+
+@pytest.mark.parametrize("type_text, text, value", [
+    ("BOOLEAN", "true", True),
+    ("INTEGER", "1999", 1999),
+    ("DOUBLE", "2.5", 2.5),
+    ("DECIMAL(8,2)", "19.99", decimal.Decimal("19.99")),
+    ("DATE", '"2023-02-28"', datetime.date(2023, 2, 28)),
+    ("TIMESTAMP", '"2023-02-28 10:30:00"', datetime.datetime(2023, 2, 28, 10, 30)),
+    ("ENUM('red', 'green')", '"green"', "green"),
+    ("INTEGER[]", "[1,2,3]", [1, 2, 3]),
+    ("STRUCT(name VARCHAR, born DATE)", '{"name":"Ada","born":null}', {"name": "Ada", "born": None}),
+])
+def test_answers_read_back_as_their_type(type_text, text, value):
+    assert value_of(text, type_text) == value
+    con = duckdb.connect()                         # the value is what DuckDB holds in that type
+    got = con.execute(f"SELECT ?::{type_text}", [value]).fetchall()[0][0]
+    assert got == value and con.sql(f"SELECT NULL::{type_text}").arrow().schema.field(0).type \
+        == arrow_type(type_text)
+
+
+@pytest.mark.parametrize("type_text, text", [
+    ("DATE", '"2023-02-30"'),                      # the grammar admits it, the calendar does not
+    ("TINYINT", "300"),
+    ("INTEGER", '{"a":'),                          # cut short by max_tokens
+])
+def test_an_answer_its_type_cannot_hold_is_a_cast_failure(type_text, text):
+    with pytest.raises(CastFailure):
+        value_of(text, type_text)
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("SELECT LLM('Year?', t, returns := 'NOSUCHTYPE') FROM x", "Type with name nosuchtype does not exist"),
+    ("SELECT LLM('Year?', t, returns := 'TIME') FROM x", "typed answers support"),
+    ("SELECT LLM_FILTER('Old?', t, returns := 'INTEGER') FROM x", "LLM_FILTER takes no returns :="),
+    ("SELECT LLM_CLASSIFY('Kind?', ['a'], t, json_schema := '{}') FROM x", "takes no json_schema :="),
+    ("SELECT LLM('Year?', t, json_schema := '{\"type\": ') FROM x", "json_schema := is not valid JSON"),
+    ("SELECT LLM('Year?', t, returns := 'INTEGER', json_schema := '{}') FROM x", "not both"),
+    ("SELECT LLM('Year?', t, returns := 'INTEGER', on_error := 'ignore') FROM x", "on_error :="),
+])
+def test_bad_typed_calls_are_named(sql, message):
+    with pytest.raises(BadCallError) as info:
+        plan_statement(sql)
+    assert message.lower() in str(info.value).lower() and str(info.value).startswith("LLM")
+
+
+def test_the_type_is_part_of_the_call_and_its_cache_key():
+    typed = plan_statement("SELECT LLM('Year?', t, returns := 'INTEGER') FROM x").udfs[0][1]
+    plain = plan_statement("SELECT LLM('Year?', t) FROM x").udfs[0][1]
+    assert typed.options_key() != plain.options_key() and typed.sql_type == "INTEGER"
+    assert typed.expected_tokens < typed.max_tokens       # EXPLAIN estimates a short answer
+    struct = plan_statement("SELECT LLM('Who?', t, returns := 'STRUCT(a VARCHAR, b INTEGER, "
+                            "c DATE, d DOUBLE)') FROM x").udfs[0][1]
+    assert struct.max_tokens >= 2 * struct.expected_tokens >= 2 * 4 * 4   # room for 4 keys
