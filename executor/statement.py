@@ -11,6 +11,7 @@ cursor passes in a ``Planner`` that the optimizer built for this statement.
 """
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from typing import Callable, Protocol
@@ -26,6 +27,7 @@ from .statement_stats import StatementStats
 from .udfs import StatementState, registered
 
 EXPLAIN, EXPLAIN_ANALYZE = "EXPLAIN", "EXPLAIN ANALYZE"
+log = logging.getLogger(__name__)
 
 
 class Planner(Protocol):
@@ -86,6 +88,11 @@ def run_statement(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime, planner: 
             if result:
                 sink.take_stats(total_stats(result[0], state))
     physical = result[0]
+    failures = state.lazy.cast_failures
+    if failures:
+        log.warning("%d typed answer%s did not fit %s type and read NULL (cursor.stats."
+                    "cast_failures; on_error := 'raise' makes it an error)", failures,
+                    "s" if failures != 1 else "", "their" if failures != 1 else "its")
     if planner.explain != EXPLAIN:
         planner.finished(physical)
     if planner.explain:
