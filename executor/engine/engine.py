@@ -24,6 +24,7 @@ import torch
 from .config import EngineConfig
 from .cost_model import CostModel, IterationShape, default_cost_model
 from .errors import CancelledError
+from .grammar import Grammars
 from .inflight import InFlightRequest, first_sequence
 from .model_runner import ModelRunner
 from .postprocess import Postprocessor, eos_token_ids
@@ -53,9 +54,10 @@ class Engine:
         self.trace_repeats = 1
         self.trace_clock = time.perf_counter   # time.process_time: CPU seconds, for a busy machine
         self._ids = itertools.count()          # generate calls' arrivals and sequence ids
-        self.postprocessor = Postprocessor(
-            self.scheduler, self.tokenizer, eos_token_ids(self.runner.model, self.tokenizer),
-            self.max_model_len, self.stats, self._ids)
+        eos = eos_token_ids(self.runner.model, self.tokenizer)
+        self.grammars = Grammars(self.tokenizer, self.runner.vocab_size, eos)
+        self.postprocessor = Postprocessor(self.scheduler, self.tokenizer, eos, self.max_model_len,
+                                           self.stats, self._ids, self.grammars)
 
     @property
     def num_blocks(self) -> int:
@@ -86,7 +88,7 @@ class Engine:
         will submit, in order: the ``belady`` eviction policy keeps the blocks they will read.
         """
         preps = prepare_all(requests, self.tokenizer, self.max_model_len, self.runner.vocab_size,
-                            self.num_blocks, self.config.block_size)
+                            self.num_blocks, self.config.block_size, self.grammars)
         self._plan_ahead(future)
         self._submit(requests, preps)
         outputs: list[Output | None] = [None] * len(requests)

@@ -17,7 +17,8 @@ from .sequence import SamplingParams, Sequence
 def first_sequence(seq_id: int, index: int, order: tuple[int, int], req: Request,
                    prep: PreparedRequest) -> Sequence:
     """The sequence a request starts as: a choice lead, or one that samples with the request's
-    own generator (seeded, so its tokens do not depend on what shares its batch)."""
+    own generator (seeded, so its tokens do not depend on what shares its batch) and, with a
+    schema, its own grammar matcher."""
     if prep.choice_ids is not None:
         return choice_scoring.lead(seq_id, index, order, prep.prompt_ids, prep.choice_ids)
     gen = None
@@ -25,7 +26,9 @@ def first_sequence(seq_id: int, index: int, order: tuple[int, int], req: Request
         gen = torch.Generator().manual_seed(req.seed if req.seed is not None else torch.seed())
     params = SamplingParams(req.max_tokens, float(req.temperature), float(req.top_p), gen,
                             tuple(req.stop), req.ignore_eos)
-    return Sequence(seq_id, index, order, list(prep.prompt_ids), len(prep.prompt_ids), params)
+    matcher = prep.grammar.matcher() if prep.grammar is not None else None
+    return Sequence(seq_id, index, order, list(prep.prompt_ids), len(prep.prompt_ids), params,
+                    matcher=matcher)
 
 
 class InFlightRequest:

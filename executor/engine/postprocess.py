@@ -9,14 +9,16 @@ sequence finishes once its last position is scored. A finished sequence releases
 the cache, a finished choice lead starts its children, and a request is complete when all of
 its sequences are.
 
-Sampling is one method, ``_sample``: a per-row logits mask (grammar-constrained decoding) is
-applied there, to the rows of the sequences that sample, before the tokens are drawn.
+Sampling is one method, ``_sample``: the rows of sequences with a grammar (a request's
+``json_schema``) are masked there before the tokens are drawn; each sampled token is then fed
+to its sequence's matcher, and a grammar that is done finishes the sequence at once.
 """
 from __future__ import annotations
 
 import torch
 
 from . import choices as choice_scoring
+from .grammar import Grammars
 from .inflight import InFlightRequest
 from .sampler import sample
 from .scheduler import Scheduler, Step
@@ -40,9 +42,9 @@ class Postprocessor:
     """Owns the requests in flight (``track``), keyed by the id of each open sequence."""
 
     def __init__(self, scheduler: Scheduler, tokenizer, eos: set[int], max_model_len: int,
-                 stats: EngineStats, next_id) -> None:
+                 stats: EngineStats, next_id, grammars: Grammars) -> None:
         self.scheduler, self.tokenizer, self.stats = scheduler, tokenizer, stats
-        self.eos, self.max_model_len = eos, max_model_len
+        self.eos, self.max_model_len, self.grammars = eos, max_model_len, grammars
         self.next_id = next_id          # the engine's id counter, for choice children
         self.requests: dict[int, InFlightRequest] = {}
 
@@ -86,21 +88,28 @@ class Postprocessor:
 
     def _sample(self, logits: torch.Tensor, sampling: list[tuple[Sequence, int]]) -> list[int]:
         """The next token of each sampling sequence, from its row of ``logits``: the one place
-        where tokens are chosen, so a per-row mask (a grammar's) would be applied to ``rows``."""
+        where tokens are chosen, so the rows of sequences with a grammar are masked here (the
+        whole batch's masks in one library call) before greedy or temperature sampling."""
         rows = logits[[row for _, row in sampling]]
+        self.grammars.mask(rows, [seq.matcher for seq, _ in sampling])
         return sample(rows, [seq.params for seq, _ in sampling])
 
     def _append(self, seq: Sequence, token: int, finished: list) -> None:
         seq.token_ids.append(token)
         self.stats.decoded_tokens += 1
+        if seq.matcher is not None and not seq.matcher.accept_token(token):
+            raise RuntimeError(f"the grammar rejected its own masked token {token}; engine bug")
         seq.finish_reason = self._finish_reason(seq, token)
         if seq.finish_reason:
             self._retire(seq, finished)
 
     def _finish_reason(self, seq: Sequence, token: int) -> str | None:
-        """``"stop"`` (EOS or a stop string), ``"length"``, or None to go on decoding."""
+        """``"stop"`` (EOS, a stop string, or a grammar that is done), ``"length"``, or None to go
+        on decoding."""
         p = seq.params
         if token in self.eos and not p.ignore_eos:
+            return "stop"
+        if seq.matcher is not None and self.grammars.finished(seq.matcher):
             return "stop"
         if p.stop and self._hit_stop(seq):
             return "stop"

@@ -15,6 +15,12 @@ class Request:
     ``chat=True`` wraps a text ``prompt`` as one user message in the tokenizer's chat template
     (with the assistant turn opened), which instruction-tuned checkpoints expect; a tokenizer
     without a template gets the text as it is.
+
+    ``json_schema`` (a JSON Schema, as text) constrains decoding to the schema's grammar: the
+    output text is a complete, compact JSON document that conforms, whatever the model, and
+    the request finishes ("stop") as soon as the document is complete. If ``max_tokens`` runs
+    out first, the finish reason is "length" and the text is incomplete. Not with ``choices``
+    (they are scored, not decoded) nor ``stop`` (a stop string would cut the document).
     """
 
     prompt: str | None = None
@@ -27,6 +33,7 @@ class Request:
     choices: list[str] | None = None
     ignore_eos: bool = False
     chat: bool = False
+    json_schema: str | None = None
 
 
 @dataclass

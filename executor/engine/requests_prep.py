@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import CacheTooSmallError, EngineError, InvalidRequestError
+from .grammar import CompiledGrammar, Grammars, SchemaError
 from .request import Request
 
 
@@ -15,6 +16,7 @@ from .request import Request
 class PreparedRequest:
     prompt_ids: list[int]
     choice_ids: list[list[int]] | None   # token ids of each choice, in the order given
+    grammar: CompiledGrammar | None = None   # the json_schema's grammar
 
 
 def encode_prompt(tokenizer, text: str, chat: bool) -> list[int]:
@@ -33,14 +35,16 @@ def encode_prompts(tokenizer, texts: list[str], chat: bool) -> list[list[int]]:
 
 
 def prepare_all(requests: list[Request], tokenizer, max_model_len: int, vocab_size: int,
-                num_blocks: int, block_size: int) -> list[PreparedRequest]:
+                num_blocks: int, block_size: int,
+                grammars: Grammars | None = None) -> list[PreparedRequest]:
     """``prepare`` every request before any runs; an error carries the index of the request at
-    fault (``request_index``), so callers can name the row."""
+    fault (``request_index``), so callers can name the row. ``grammars`` compiles schemas."""
     preps = []
     for i, req in enumerate(requests):
         try:
-            preps.append(prepare(i, req, tokenizer, max_model_len, vocab_size, num_blocks,
-                                 block_size))
+            prep = prepare(i, req, tokenizer, max_model_len, vocab_size, num_blocks, block_size)
+            prep.grammar = compile_schema(f"request {i}", req, grammars)
+            preps.append(prep)
         except EngineError as exc:
             exc.request_index = i
             raise
@@ -92,3 +96,24 @@ def prepare(index: int, req: Request, tokenizer, max_model_len: int, vocab_size:
             f"{where}: needs {need} KV blocks ({len(ids)} prompt + {longest} new tokens) but the "
             f"cache holds {num_blocks}; raise kv_cache_bytes")
     return PreparedRequest(ids, choice_ids)
+
+
+def compile_schema(where: str, req: Request, grammars: Grammars | None) -> CompiledGrammar | None:
+    """The grammar of ``req.json_schema`` (None without one); ``InvalidRequestError`` for a
+    schema the grammar library rejects, or one combined with ``choices`` or ``stop``."""
+    if req.json_schema is None:
+        return None
+    if not isinstance(req.json_schema, str):
+        raise InvalidRequestError(f"{where}: json_schema must be a str (JSON Schema text), "
+                                  f"got {type(req.json_schema).__name__}")
+    if req.choices is not None:
+        raise InvalidRequestError(f"{where}: give json_schema or choices, not both")
+    if req.stop:
+        raise InvalidRequestError(f"{where}: json_schema cannot be combined with stop strings "
+                                  "(a stop string would cut the JSON document)")
+    if grammars is None:
+        raise InvalidRequestError(f"{where}: json_schema needs an engine with grammar support")
+    try:
+        return grammars.compile(req.json_schema)
+    except SchemaError as exc:
+        raise InvalidRequestError(f"{where}: json_schema is not usable: {exc}") from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:     # the simulator runs the scheduler without importing torch
     import torch
@@ -54,6 +54,7 @@ class Sequence:
     scores: list[list[float]] = field(default_factory=list)        # log-probs, same shape
     finish_reason: str | None = None
     text: str | None = None          # set when a stop string cut the output
+    matcher: Any = None              # grammar state after the accepted outputs (json_schema)
 
     @property
     def is_scoring(self) -> bool:

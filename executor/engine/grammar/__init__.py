@@ -1,0 +1,45 @@
+"""Grammar-constrained decoding (typed outputs): a request's ``json_schema`` becomes a grammar,
+each of its sequences a matcher, and every step masks the logits of the rows that have one.
+
+``Grammars`` is the engine's entry point. It builds its backend on first use, so an engine that
+never sees a schema never imports the grammar library (plain SQL does not pay for it).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .backend import CompiledGrammar, GrammarBackend, Matcher, SchemaError
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["Grammars", "CompiledGrammar", "GrammarBackend", "Matcher", "SchemaError"]
+
+
+class Grammars:
+    """One engine's grammar support: the model's tokenizer, vocabulary size and stop tokens."""
+
+    def __init__(self, tokenizer, vocab_size: int, stop_ids: set[int]) -> None:
+        self.tokenizer, self.vocab_size, self.stop_ids = tokenizer, vocab_size, sorted(stop_ids)
+        self._backend: GrammarBackend | None = None
+
+    @property
+    def backend(self) -> GrammarBackend:
+        if self._backend is None:
+            from .xgrammar_backend import XGrammarBackend
+            self._backend = XGrammarBackend(self.tokenizer, self.vocab_size, self.stop_ids)
+        return self._backend
+
+    def compile(self, json_schema: str) -> CompiledGrammar:
+        """Compiled once per schema text; ``SchemaError`` names what the library rejects."""
+        return self.backend.compile(json_schema)
+
+    def mask(self, logits: torch.Tensor, matchers: list[Matcher | None]) -> None:
+        """Mask, in place, the rows of ``logits`` that have a matcher; nothing if none has."""
+        if any(m is not None for m in matchers):
+            self.backend.mask_logits(logits, matchers)
+
+    def finished(self, matcher: Matcher) -> bool:
+        """Whether the grammar is done after the last accepted token: terminated, or complete
+        with nothing but a stop token allowed next (so no decode step is spent on EOS)."""
+        return matcher.is_terminated() or self.backend.only_stop_allowed(matcher)

@@ -1,0 +1,67 @@
+"""The xgrammar backend (as vLLM and SGLang use it): JSON-schema grammars, per-sequence
+``GrammarMatcher``s, and a ``BatchGrammarMatcher`` that fills a whole batch's token bitmasks in
+one library call per step. Imported only when a request has a schema, so plain requests never
+load xgrammar.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import torch
+import xgrammar as xgr
+
+from .backend import GrammarBackend, Matcher, SchemaError
+
+# xgrammar's C++ errors start with "[hh:mm:ss] /path/file.cc:123: " and sometimes a failed
+# check's text; the user needs only the sentence after them.
+_NOISE = re.compile(r"^\[[^\]]*\]\s*\S+:\d+:\s*(Check failed: .*? is false: )?")
+
+
+class XGrammarBackend(GrammarBackend):
+    def __init__(self, tokenizer, vocab_size: int, stop_ids: list[int]) -> None:
+        super().__init__()
+        info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size,
+                                                  stop_token_ids=stop_ids)
+        self.vocab_size = vocab_size
+        self.stop_ids = list(info.stop_token_ids)
+        self.compiler = xgr.GrammarCompiler(info)
+        self.batch = xgr.BatchGrammarMatcher()
+        self._one_row = xgr.allocate_token_bitmask(1, vocab_size)
+        self._stop_words = torch.zeros_like(self._one_row)     # the stop tokens' bits
+        for t in self.stop_ids:
+            self._stop_words[0, t // 32] |= _bit(t % 32)
+
+    def _compile(self, json_schema: str) -> Any:
+        try:
+            return self.compiler.compile_json_schema(json_schema, any_whitespace=False)
+        except (RuntimeError, ValueError, TypeError) as exc:
+            lines = [_NOISE.sub("", line).strip() for line in str(exc).splitlines()]
+            raise SchemaError("; ".join(line for line in lines if line)) from None
+
+    def matcher(self, compiled: Any) -> Matcher:
+        return xgr.GrammarMatcher(compiled)
+
+    def mask_logits(self, logits: torch.Tensor, matchers: list[Matcher | None]) -> None:
+        rows = [i for i, m in enumerate(matchers) if m is not None]
+        if not rows:
+            return
+        bitmask = xgr.allocate_token_bitmask(len(rows), self.vocab_size)
+        self.batch.batch_fill_next_token_bitmask([matchers[i] for i in rows], bitmask)
+        if len(rows) == len(matchers):
+            xgr.apply_token_bitmask_inplace(logits, bitmask, vocab_size=self.vocab_size)
+            return
+        sub = logits[rows]
+        xgr.apply_token_bitmask_inplace(sub, bitmask, vocab_size=self.vocab_size)
+        logits[rows] = sub
+
+    def only_stop_allowed(self, matcher: Matcher) -> bool:
+        if not matcher.is_completed():
+            return False
+        matcher.fill_next_token_bitmask(self._one_row, 0)
+        return not bool((self._one_row & ~self._stop_words).any())
+
+
+def _bit(i: int) -> int:
+    """Bit ``i`` of an int32 word, as a signed value (bit 31 is the sign)."""
+    return (1 << i) - (1 << 32) if i == 31 else 1 << i
