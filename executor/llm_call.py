@@ -99,4 +99,6 @@ class LLMCall:
         not fit its type."""
         if self.returns is not None:
             return sql_types.value_of(text, self.returns)
+        if self.json_schema is not None:
+            return sql_types.json_document(text)
         return None if text is None else BY_KIND[self.kind].decode(text)

@@ -213,7 +213,8 @@ class LLMRuntime:
         if prompt_ids is None:
             prompt_ids = self.tokenize(call, prompts)
         reqs = [Request(prompt_ids=ids, max_tokens=call.max_tokens, temperature=call.temperature,
-                        seed=call.seed, choices=call.choices) for ids in prompt_ids]
+                        seed=call.seed, choices=call.choices, json_schema=call.schema)
+                for ids in prompt_ids]
         writer = ResultWriter(self.catalog, self.models.cache_key(call.model),
                               call.options_key() if call.deterministic else None, self.flush_every)
         answers: list[str | None] = [None] * len(prompts)

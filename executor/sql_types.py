@@ -24,9 +24,11 @@ from .query_errors import BadCallError
 
 _INTEGERS = {"tinyint": 8, "smallint": 16, "integer": 32, "bigint": 64, "hugeint": 128,
              "utinyint": -8, "usmallint": -16, "uinteger": -32, "ubigint": -64, "uhugeint": -128}
-_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+_DAY = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"     # 02-30 passes: NULL, counted
+_DATE = f"^{_DAY}$"
+_TIMESTAMP = f"^{_DAY} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
 _VARCHAR_LENGTH = re.compile(r"^\s*(?:VARCHAR|TEXT|STRING)\s*\(\s*(\d+)\s*\)\s*$", re.IGNORECASE)
+_FLOAT_BOUND = 10 ** 15       # a DOUBLE answer's magnitude: past it a model would run on in digits
 _TOKENS_PER_CHAR = 0.3          # rough: what a value of a given length costs to decode
 
 
@@ -60,10 +62,14 @@ def _schema(t: duckdb.DuckDBPyType) -> dict:
     if kind in _INTEGERS:
         bits = _INTEGERS[kind]
         low, high = (0, (1 << -bits) - 1) if bits < 0 else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
-        return {"type": "integer", "minimum": low, "maximum": high} if abs(bits) <= 32 \
+        # the range bounds the digits too: a model cannot run on past max_tokens
+        return {"type": "integer", "minimum": low, "maximum": high} if abs(bits) <= 64 \
             else {"type": "integer"}
-    if kind in ("float", "double", "decimal"):
-        return {"type": "number"}
+    if kind == "decimal":
+        bound = 10 ** (dict(t.children)["precision"] - dict(t.children)["scale"])
+        return {"type": "number", "exclusiveMinimum": -bound, "exclusiveMaximum": bound}
+    if kind in ("float", "double"):       # bounded, so the grammar bounds the digits too
+        return {"type": "number", "exclusiveMinimum": -_FLOAT_BOUND, "exclusiveMaximum": _FLOAT_BOUND}
     if kind == "date":
         return {"type": "string", "pattern": _DATE}
     if kind == "timestamp":
@@ -103,13 +109,28 @@ def default_max_tokens(text: str, default: int) -> int:
     return max(default, 2 * round(_tokens(parse_type(text))))
 
 
+def json_document(text: str | None) -> str | None:
+    """A ``json_schema :=`` answer as stored: the document, if it is complete JSON (an answer
+    cut short by ``max_tokens`` is not)."""
+    if text is None:
+        return None
+    try:
+        json.loads(text, strict=False)
+    except ValueError as exc:
+        raise CastFailure(f"{text[:40]!r}... is not a complete JSON document: {exc}") from exc
+    return text
+
+
 def value_of(text: str | None, type_text: str):
     """The SQL value of an answer's JSON text; ``CastFailure`` when the type cannot hold it
     (an answer cut short by ``max_tokens`` is not JSON: that fails too)."""
     if text is None:
         return None
     try:
-        return _value(json.loads(text), parse_type(type_text))
+        # strict=False: the grammar lets a string hold a raw control character; JSON's strict
+        # reading would refuse what the type holds fine
+        return _value(json.loads(text, parse_float=decimal.Decimal, strict=False),
+                      parse_type(type_text))
     except (ValueError, TypeError, decimal.InvalidOperation) as exc:
         raise CastFailure(f"{text!r} is not a {type_text}: {exc}") from exc
 
@@ -129,7 +150,7 @@ def _value(v, t: duckdb.DuckDBPyType):
     if kind in ("float", "double"):
         return float(v)
     if kind == "decimal":
-        return decimal.Decimal(str(v))
+        return _decimal(decimal.Decimal(v), **dict(t.children))
     if kind == "date":
         return datetime.date.fromisoformat(v)
     if kind == "timestamp":
@@ -140,6 +161,16 @@ def _value(v, t: duckdb.DuckDBPyType):
     if kind == "struct":
         return {name: _value(v.get(name), ft) for name, ft in t.children}
     return v                                    # VARCHAR, ENUM
+
+
+def _decimal(v: decimal.Decimal, precision: int, scale: int) -> decimal.Decimal:
+    """``v`` rounded to ``scale`` places, if DECIMAL(precision, scale) holds it."""
+    if not v.is_finite():
+        raise ValueError(f"{v} is not a finite number")
+    rounded = v.quantize(decimal.Decimal(1).scaleb(-scale), rounding=decimal.ROUND_HALF_EVEN)
+    if len(rounded.as_tuple().digits) > precision:
+        raise ValueError(f"{v} has more than {precision - scale} digits before the point")
+    return rounded
 
 
 @functools.lru_cache(maxsize=256)

@@ -134,7 +134,9 @@ def _arrow_type(b: CallBinding):
     sql_type = _sql_type(b)
     if sql_type == "BOOLEAN":
         return pa.bool_()
-    return pa.string() if sql_type in ("VARCHAR", "JSON") else arrow_type(sql_type)
+    if sql_type == "JSON":
+        return pa.json_()               # Arrow's canonical JSON extension, which DuckDB reads as JSON
+    return pa.string() if sql_type == "VARCHAR" else arrow_type(sql_type)
 
 
 @contextlib.contextmanager

@@ -17,9 +17,10 @@ from optimizer.parse import plan_statement
 @pytest.mark.parametrize("type_text, schema", [
     ("BOOLEAN", {"type": "boolean"}),
     ("TINYINT", {"type": "integer", "minimum": -128, "maximum": 127}),
-    ("BIGINT", {"type": "integer"}),
-    ("DOUBLE", {"type": "number"}),
-    ("DECIMAL(8,2)", {"type": "number"}),
+    ("BIGINT", {"type": "integer", "minimum": -2**63, "maximum": 2**63 - 1}),
+    ("HUGEINT", {"type": "integer"}),
+    ("DOUBLE", {"type": "number", "exclusiveMinimum": -10**15, "exclusiveMaximum": 10**15}),
+    ("DECIMAL(8,2)", {"type": "number", "exclusiveMinimum": -10**6, "exclusiveMaximum": 10**6}),
     ("VARCHAR(5)", {"type": "string", "maxLength": 5}),
     ("ENUM('red', 'green')", {"enum": ["red", "green"]}),
     ("INTEGER[]", {"type": "array", "items": {"type": "integer", "minimum": -2**31,
@@ -39,11 +40,13 @@ def test_each_type_becomes_the_schema_that_keeps_an_answer_inside_it(type_text, 
     ("INTEGER", "1999", 1999),
     ("DOUBLE", "2.5", 2.5),
     ("DECIMAL(8,2)", "19.99", decimal.Decimal("19.99")),
+    ("DECIMAL(8,2)", "3.14159", decimal.Decimal("3.14")),
     ("DATE", '"2023-02-28"', datetime.date(2023, 2, 28)),
     ("TIMESTAMP", '"2023-02-28 10:30:00"', datetime.datetime(2023, 2, 28, 10, 30)),
     ("ENUM('red', 'green')", '"green"', "green"),
     ("INTEGER[]", "[1,2,3]", [1, 2, 3]),
     ("STRUCT(name VARCHAR, born DATE)", '{"name":"Ada","born":null}', {"name": "Ada", "born": None}),
+    ("VARCHAR", '"a\x0bb"', "a\x0bb"),                # a raw control character the grammar admits
 ])
 def test_answers_read_back_as_their_type(type_text, text, value):
     assert value_of(text, type_text) == value
@@ -56,6 +59,8 @@ def test_answers_read_back_as_their_type(type_text, text, value):
 @pytest.mark.parametrize("type_text, text", [
     ("DATE", '"2023-02-30"'),                      # the grammar admits it, the calendar does not
     ("TINYINT", "300"),
+    ("DECIMAL(6,2)", "1e999"),                     # a JSON number no DECIMAL(6,2) holds
+    ("DECIMAL(6,2)", "123456.7"),
     ("INTEGER", '{"a":'),                          # cut short by max_tokens
 ])
 def test_an_answer_its_type_cannot_hold_is_a_cast_failure(type_text, text):

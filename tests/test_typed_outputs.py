@@ -1,0 +1,93 @@
+"""Typed answers end to end on a random, untrained model: the grammar alone keeps every answer
+inside its type. A NULL is only ever an answer the type could not hold (a 30th of February),
+and every one is counted in ``cursor.stats.cast_failures``."""
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+
+import pytest
+
+import infersql
+
+ROWS = 500
+
+
+@pytest.fixture(scope="module")
+def conn(tiny_model):
+    c = infersql.connect(model=tiny_model)
+    c.execute(f"CREATE TABLE t AS SELECT i, 'row number ' || i AS note FROM range({ROWS}) t(i)")
+    yield c
+    c.close()
+
+
+def _answers(conn, sql: str) -> tuple[list, object]:
+    cur = conn.cursor()
+    rows = cur.execute(sql).fetchall()
+    assert len(rows) == ROWS
+    return [r[0] for r in rows], cur
+
+
+@pytest.mark.parametrize("type_text, check", [
+    ("BOOLEAN", lambda v: isinstance(v, bool)),
+    ("INTEGER", lambda v: isinstance(v, int) and -2**31 <= v < 2**31),
+    ("TINYINT", lambda v: isinstance(v, int) and -128 <= v <= 127),
+    ("DOUBLE", lambda v: isinstance(v, float)),
+    ("DECIMAL(6,2)", lambda v: isinstance(v, decimal.Decimal) and abs(v) < 10**4),
+    # at most 8 characters as the grammar counts them; a byte-level token that ends mid-character
+    # reads back as U+FFFD, so the decoded text may count a few more
+    ("VARCHAR(8)", lambda v: isinstance(v, str) and len(v.replace("\ufffd", "")) <= 8),
+    ("ENUM('red', 'green', 'blue')", lambda v: v in ("red", "green", "blue")),
+    ("STRUCT(flag BOOLEAN, n SMALLINT, color ENUM('red', 'green'), sub STRUCT(a TINYINT))",
+     lambda v: set(v) == {"flag", "n", "color", "sub"}
+     and (v["sub"] is None or set(v["sub"]) == {"a"})),
+])
+def test_every_row_has_the_type(conn, type_text, check):
+    values, cur = _answers(conn, f"SELECT LLM('Answer.', note, returns := $${type_text}$$) FROM t")
+    assert cur.description[0][1] == str(infersql_type(type_text))
+    assert cur.stats.cast_failures == 0 and all(v is not None and check(v) for v in values)
+
+
+def infersql_type(text: str):
+    import duckdb
+    return duckdb.sqltype(text)
+
+
+def test_a_value_the_grammar_admits_but_the_type_cannot_hold_is_null_and_counted(conn):
+    values, cur = _answers(conn, "SELECT LLM('When?', note, returns := 'DATE') FROM t")
+    nulls = sum(v is None for v in values)
+    assert cur.stats.cast_failures == nulls                     # nothing lost silently
+    assert all(isinstance(v, datetime.date) for v in values if v is not None)
+    if nulls:
+        with pytest.raises(infersql.DataError, match="is not a DATE"):
+            conn.execute("SELECT LLM('When?', note, returns := 'DATE', on_error := 'raise') FROM t")
+
+
+def test_a_json_schema_gives_json_documents_that_conform(conn):
+    schema = {"type": "object", "required": ["id", "kind", "tags", "inner"],
+              "properties": {"id": {"type": "integer", "minimum": 0, "maximum": 999},
+                             "kind": {"enum": ["a", "b"]},
+                             "tags": {"type": "array", "items": {"type": "boolean"}, "maxItems": 3},
+                             "inner": {"type": "object", "required": ["ok"],
+                                       "properties": {"ok": {"type": "boolean"}}}}}
+    values, cur = _answers(conn, f"SELECT LLM('Describe.', note, json_schema := '{json.dumps(schema)}') FROM t")
+    assert cur.description[0][1] == "JSON" and cur.stats.cast_failures == 0
+    for text in values:
+        doc = json.loads(text)
+        assert 0 <= doc["id"] <= 999 and doc["kind"] in ("a", "b") and len(doc["tags"]) <= 3
+        assert all(isinstance(t, bool) for t in doc["tags"]) and isinstance(doc["inner"]["ok"], bool)
+
+
+def test_typed_calls_plan_to_the_same_rows_as_unplanned(tiny_model, conn):
+    sql = ("SELECT i, LLM('Year?', note, returns := 'SMALLINT') AS y FROM t WHERE i < 40 AND "
+           "LLM('Kind?', note, returns := $$ENUM('a', 'b')$$) = 'a' ORDER BY i")
+    with infersql.connect(model=tiny_model, optimize=False) as naive:
+        naive.execute(f"CREATE TABLE t AS SELECT i, 'row number ' || i AS note FROM range({ROWS}) t(i)")
+        assert conn.execute(sql).fetchall() == naive.execute(sql).fetchall()
+
+
+def test_a_schema_the_grammar_library_rejects_names_the_call(conn):
+    with pytest.raises(infersql.OperationalError) as info:
+        conn.execute("""SELECT LLM('Go.', note, json_schema := '{"type": "nosuchtype"}') FROM t""")
+    assert "json_schema" in str(info.value) and "LLM('Go.'" in str(info.value)
