@@ -91,3 +91,15 @@ def test_a_schema_the_grammar_library_rejects_names_the_call(conn):
     with pytest.raises(infersql.OperationalError) as info:
         conn.execute("""SELECT LLM('Go.', note, json_schema := '{"type": "nosuchtype"}') FROM t""")
     assert "json_schema" in str(info.value) and "LLM('Go.'" in str(info.value)
+
+
+def test_without_the_grammar_library_a_typed_call_names_the_fix(tiny_model):
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['xgrammar'] = None; import infersql\n"
+            f"c = infersql.connect(model={tiny_model!r})\n"
+            "try:\n    c.execute(\"SELECT LLM('Year?', 'x', returns := 'INTEGER')\")\n"
+            "except infersql.OperationalError as e:\n    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "pip install 'infersql[typed]'" in done.stdout and "LLM('Year?'" in done.stdout

@@ -26,7 +26,11 @@ class Grammars:
     @property
     def backend(self) -> GrammarBackend:
         if self._backend is None:
-            from .xgrammar_backend import XGrammarBackend
+            try:
+                from .xgrammar_backend import XGrammarBackend
+            except ModuleNotFoundError as exc:     # an optional extra: said, with the fix
+                raise SchemaError("typed answers need the xgrammar package: "
+                                  "pip install 'infersql[typed]'") from exc
             self._backend = XGrammarBackend(self.tokenizer, self.vocab_size, self.stop_ids)
         return self._backend
 
