@@ -13,12 +13,15 @@ def load(path: str):
     return AutoTokenizer.from_pretrained(path), model
 
 
-def greedy(path: str, prompt_ids: list[int], max_new_tokens: int) -> list[int]:
-    """Token ids that HF greedy decoding appends to ``prompt_ids`` (EOS included, as generate)."""
+def greedy(path: str, prompt_ids: list[int], max_new_tokens: int,
+           logits_processor=None) -> list[int]:
+    """Token ids that HF greedy decoding appends to ``prompt_ids`` (EOS included, as generate);
+    ``logits_processor`` (a list) constrains it, e.g. xgrammar's HF processor."""
     _, model = load(path)
     with torch.no_grad():
         out = model.generate(torch.tensor([prompt_ids]), max_new_tokens=max_new_tokens,
-                             do_sample=False, attention_mask=torch.ones(1, len(prompt_ids), dtype=torch.long))
+                             do_sample=False, attention_mask=torch.ones(1, len(prompt_ids), dtype=torch.long),
+                             logits_processor=logits_processor)
     return out[0, len(prompt_ids):].tolist()
 
 

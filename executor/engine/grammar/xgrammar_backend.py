@@ -16,6 +16,9 @@ from .backend import GrammarBackend, Matcher, SchemaError
 # xgrammar's C++ errors start with "[hh:mm:ss] /path/file.cc:123: " and sometimes a failed
 # check's text; the user needs only the sentence after them.
 _NOISE = re.compile(r"^\[[^\]]*\]\s*\S+:\d+:\s*(Check failed: .*? is false: )?")
+_LOOSE_STRING_CHAR = r'[^\"\\\r\n]'
+_STRICT_STRING_CHAR = r'[^\0-\x1f\"\\\r\n\uD800-\uDFFF]'
+_UNBOUNDED_STRING_CHAR = r'[^\0-\x1f\"\\\r\n]'
 
 
 class XGrammarBackend(GrammarBackend):
@@ -33,11 +36,7 @@ class XGrammarBackend(GrammarBackend):
             self._stop_words[0, t // 32] |= _bit(t % 32)
 
     def _compile(self, json_schema: str) -> Any:
-        try:
-            return self.compiler.compile_json_schema(json_schema, any_whitespace=False)
-        except (RuntimeError, ValueError, TypeError) as exc:
-            lines = [_NOISE.sub("", line).strip() for line in str(exc).splitlines()]
-            raise SchemaError("; ".join(line for line in lines if line)) from None
+        return self.compiler.compile_grammar(json_schema_ebnf(json_schema))
 
     def matcher(self, compiled: Any) -> Matcher:
         return xgr.GrammarMatcher(compiled)
@@ -60,6 +59,23 @@ class XGrammarBackend(GrammarBackend):
             return False
         matcher.fill_next_token_bitmask(self._one_row, 0)
         return not bool((self._one_row & ~self._stop_words).any())
+
+
+def json_schema_ebnf(json_schema: str) -> str:
+    """The compact (``any_whitespace=False``) grammar of ``json_schema`` as xgrammar's EBNF,
+    with one fix: xgrammar 0.2.9 lets a string's characters be surrogate code points (UTF-8
+    bytes no decoder accepts; they come back as U+FFFD, so a ``maxLength`` is broken) and, in a
+    length-bounded string, raw control characters, which JSON forbids and ``json.loads``
+    rejects. Both are taken out of the string character classes. ``SchemaError`` names what
+    xgrammar rejects."""
+    try:
+        ebnf = str(xgr.Grammar.from_json_schema(json_schema, any_whitespace=False))
+    except (RuntimeError, ValueError, TypeError) as exc:
+        lines = [_NOISE.sub("", line).strip() for line in str(exc).splitlines()]
+        raise SchemaError("; ".join(line for line in lines if line)) from None
+    for loose in (_LOOSE_STRING_CHAR, _UNBOUNDED_STRING_CHAR):
+        ebnf = ebnf.replace(loose, _STRICT_STRING_CHAR)
+    return ebnf
 
 
 def _bit(i: int) -> int:
