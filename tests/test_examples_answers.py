@@ -90,6 +90,7 @@ EXPECTED = {
         CRITICS,
     ],
     "09_cheap_first_and_limit.sql": [[(5,), (14,), (20,), (29,), (35,)], _three_kitchen_items],
+    "10_typed_outputs.sql": [[(1, 1932), (2, 2015), (3, 1987), (4, 2003)], [(1,), (3,)]],
 }
 
 

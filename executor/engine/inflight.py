@@ -62,4 +62,6 @@ class InFlightRequest:
                           seq.prompt_len, cached)
         text = seq.text if seq.text is not None else tokenizer.decode(seq.output_ids,
                                                                       skip_special_tokens=True)
+        if self.prep.grammar is not None and text.startswith(" "):
+            text = text[1:]        # the grammar's one optional leading space: the document alone
         return Output(text, list(seq.output_ids), seq.finish_reason, seq.prompt_len, cached)

@@ -19,6 +19,7 @@ _NOISE = re.compile(r"^\[[^\]]*\]\s*\S+:\d+:\s*(Check failed: .*? is false: )?")
 _LOOSE_STRING_CHAR = r'[^\"\\\r\n]'
 _STRICT_STRING_CHAR = r'[^\0-\x1f\"\\\r\n\uD800-\uDFFF]'
 _UNBOUNDED_STRING_CHAR = r'[^\0-\x1f\"\\\r\n]'
+_ROOT = re.compile(r"^root ::= (.*)$", re.MULTILINE)
 
 
 class XGrammarBackend(GrammarBackend):
@@ -75,7 +76,10 @@ def json_schema_ebnf(json_schema: str) -> str:
         raise SchemaError("; ".join(line for line in lines if line)) from None
     for loose in (_LOOSE_STRING_CHAR, _UNBOUNDED_STRING_CHAR):
         ebnf = ebnf.replace(loose, _STRICT_STRING_CHAR)
-    return ebnf
+    # One optional space before the document: byte-level tokenizers that add a prefix space
+    # (the built-in model's, GPT-2's) start an answer with a space token ("Ġ193" for 1932);
+    # masking it sends the model down a worse path. One space, so the grammar stays bounded.
+    return _ROOT.sub(lambda m: f'root ::= ((" ")? {m.group(1)})', ebnf, count=1)
 
 
 def _bit(i: int) -> int:
