@@ -8,15 +8,15 @@
 --   LLM('Who and where?', note, returns := 'STRUCT(name VARCHAR, city VARCHAR)',
 --       model := '/path/to/a/real/checkpoint')
 -- A value its type cannot hold reads NULL and is counted in cursor.stats.cast_failures.
-CREATE TABLE notes AS SELECT * FROM (VALUES
+CREATE TABLE dated_notes AS SELECT * FROM (VALUES
     (1, 'The bridge was opened in 1932.'),
     (2, 'Maria Lopez moved to Lisbon in 2015.'),
     (3, 'Tom Baker was born in 1987 in Madrid.'),
     (4, 'The museum closed in 2003.')) t(id, note);
 
 SELECT id, LLM('What is the year?', note, returns := 'SMALLINT') AS year
-FROM notes ORDER BY id;
+FROM dated_notes ORDER BY id;
 
-SELECT id FROM notes
+SELECT id FROM dated_notes
 WHERE LLM('What is the year?', note, returns := 'SMALLINT') < 2000
 ORDER BY id;
