@@ -21,7 +21,7 @@ DEFAULT_MAX_TOKENS = 32
 
 @dataclass(frozen=True)
 class LLMCall:
-    kind: str                          # "llm", "filter" or "classify"
+    kind: str                          # "llm", "filter", "classify" or "extract"
     sql: str                           # the call as written, for error messages
     instruction: str | None            # None: the raw one-argument form
     field_names: tuple[str, ...] = ()
@@ -69,7 +69,8 @@ class LLMCall:
 
     def options_key(self) -> str:
         """The decoding options that, with model and prompt, determine the answer."""
-        opts = {"kind": self.kind, "max_tokens": self.max_tokens if self.kind == "llm" else None,
+        opts = {"kind": self.kind,
+                "max_tokens": self.max_tokens if self.kind in ("llm", "extract") else None,
                 "temperature": self.temperature, "seed": self.seed, "labels": list(self.labels)}
         if self.schema is not None:         # typed: the grammar shapes the answer too
             opts["schema"] = self.schema
@@ -89,7 +90,7 @@ class LLMCall:
         if self.field_permutation is not None:
             pairs = [pairs[i] for i in self.field_permutation]
         lines = [self.instruction] + [f"{n}: {'NULL' if v is None else v}" for n, v in pairs]
-        hint = BY_KIND[self.kind].hint(self.labels)
+        hint = BY_KIND[self.kind].hint(self.labels, self.returns)
         if hint is not None:
             lines.append(hint)
         return "\n".join(lines) + "\n"

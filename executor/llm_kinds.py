@@ -3,11 +3,15 @@ the UDFs and the prompt renderer all read, so a new function is one new entry he
 
 ``LLM_FILTER`` and ``LLM_CLASSIFY`` decode under constraint (the engine scores a fixed set of
 answers), which is why their answers never need parsing and why a filter costs one forward pass.
+``LLM_EXTRACT`` turns text into a record: its ``returns := 'STRUCT(...)'`` is both the answer's
+type (decoded under its grammar) and the spec its prompt closes with.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
+
+from . import sql_types
 
 
 @dataclass(frozen=True)
@@ -17,19 +21,25 @@ class FunctionKind:
     sql_type: str                                   # DuckDB return type
     takes_labels: bool                              # second argument is a list of labels
     choices: Callable[[tuple[str, ...]], list[str] | None]   # constrained answers, or free text
-    hint: Callable[[tuple[str, ...]], str | None]   # the answer hint line closing the prompt
+    hint: Callable[[tuple[str, ...], str | None], str | None]   # (labels, returns) -> the
+                                                    # answer hint line closing the prompt
     decode: Callable[[str], object]                 # stored answer text -> SQL value
 
 
 KINDS_TABLE = (
     FunctionKind("LLM", "llm", "VARCHAR", False,
-                 choices=lambda labels: None, hint=lambda labels: None, decode=lambda t: t),
+                 choices=lambda labels: None, hint=lambda labels, returns: None,
+                 decode=lambda t: t),
     FunctionKind("LLM_FILTER", "filter", "BOOLEAN", False,
-                 choices=lambda labels: ["yes", "no"], hint=lambda labels: "Answer yes or no.",
-                 decode=lambda t: t == "yes"),
+                 choices=lambda labels: ["yes", "no"],
+                 hint=lambda labels, returns: "Answer yes or no.", decode=lambda t: t == "yes"),
     FunctionKind("LLM_CLASSIFY", "classify", "VARCHAR", True,
                  choices=lambda labels: list(labels),
-                 hint=lambda labels: "Answer with one of: " + ", ".join(labels) + ".",
+                 hint=lambda labels, returns: "Answer with one of: " + ", ".join(labels) + ".",
+                 decode=lambda t: t),
+    FunctionKind("LLM_EXTRACT", "extract", "STRUCT", False,
+                 choices=lambda labels: None,
+                 hint=lambda labels, returns: sql_types.record_hint(returns),
                  decode=lambda t: t),
 )
 BY_SQL_NAME = {k.sql_name: k for k in KINDS_TABLE}

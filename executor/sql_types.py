@@ -90,6 +90,17 @@ def _schema(t: duckdb.DuckDBPyType) -> dict:
                        "DOUBLE, DECIMAL, DATE, TIMESTAMP, VARCHAR, ENUM, lists and STRUCTs")
 
 
+def record_hint(text: str | None) -> str | None:
+    """LLM_EXTRACT's closing line: the record's fields and their types, in the STRUCT's order.
+
+        Answer with a JSON object: name (VARCHAR), city (VARCHAR), or null where not given."""
+    t = parse_type(text) if text else None
+    if t is None or t.id != "struct":
+        return None
+    fields = ", ".join(f"{name} ({ft})" for name, ft in t.children)
+    return f"Answer with a JSON object: {fields}, or null where not given."
+
+
 def decode_tokens(text: str, max_tokens: int) -> int:
     """About how many tokens an answer of type ``text`` decodes: what EXPLAIN estimates."""
     return min(max_tokens, _tokens(parse_type(text)))

@@ -22,7 +22,7 @@ from executor.query_errors import BadCallError, UnsupportedError
 from executor import sql_types
 from executor.llm_call import DEFAULT_MAX_TOKENS, FIELD_ORDERS, KINDS, ON_ERROR, OVERFLOW, LLMCall
 
-_MENTION = re.compile(r"\bLLM(_FILTER|_CLASSIFY)?\"?\s*\(", re.IGNORECASE)
+_MENTION = re.compile(r"\bLLM(_FILTER|_CLASSIFY|_EXTRACT)?\"?\s*\(", re.IGNORECASE)
 _EXPLAIN = re.compile(r"^(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*EXPLAIN"
                       r"(?:\s*\((?P<options>[^)]*)\))?(?P<analyze>\s+ANALYZE\b)?"
                       r"(?:\s*\((?P<options2>[^)]*)\))?",
@@ -223,7 +223,7 @@ def _options(sql: str, props: list[exp.PropertyEQ]) -> dict:
         raise BadCallError(f"{sql}: max_tokens := must be at least 1")
     if out.get("temperature", 0.0) < 0:
         raise BadCallError(f"{sql}: temperature := must be >= 0")
-    if "temperature" in out and function != "LLM":
+    if "temperature" in out and function not in ("LLM", "LLM_EXTRACT"):
         raise BadCallError(f"{sql}: {function} takes no temperature := (its answer is the most "
                            "likely of its choices); use LLM(...) to sample text")
     if not 0 <= out.get("seed", 0) <= MAX_SEED:
@@ -241,7 +241,7 @@ def _typed_options(sql: str, function: str, out: dict) -> None:
     filter or classifier already has its answer's type. Without ``max_tokens`` a typed call
     gets room for its type."""
     typed = [name for name in ("returns", "json_schema") if name in out]
-    if typed and function != "LLM":
+    if typed and function not in ("LLM", "LLM_EXTRACT"):
         raise BadCallError(f"{sql}: {function} takes no {typed[0]} := (its answer is "
                            f"{'a BOOLEAN' if function == 'LLM_FILTER' else 'one of its labels'}); "
                            "use LLM(..., returns := 'TYPE') for a typed answer")
@@ -255,6 +255,10 @@ def _typed_options(sql: str, function: str, out: dict) -> None:
         except BadCallError as exc:
             raise BadCallError(f"{sql}: {exc}") from exc
         out.setdefault("max_tokens", sql_types.default_max_tokens(out["returns"], DEFAULT_MAX_TOKENS))
+    if function == "LLM_EXTRACT" and (
+            "returns" not in out or sql_types.parse_type(out["returns"]).id != "struct"):
+        raise BadCallError(f"{sql}: LLM_EXTRACT needs returns := 'STRUCT(field TYPE, ...)': "
+                           "the record's fields and types, which its prompt asks for")
     if "json_schema" in out:
         try:
             schema = json.loads(out["json_schema"])

@@ -103,3 +103,12 @@ def test_without_the_grammar_library_a_typed_call_names_the_fix(tiny_model):
             "except infersql.OperationalError as e:\n    print(e)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "pip install 'infersql[typed]'" in done.stdout and "LLM('Year?'" in done.stdout
+
+
+def test_llm_extract_gives_a_record_on_every_row(conn):
+    # (a VARCHAR field is bounded only by max_tokens: a random model can run on in it)
+    values, cur = _answers(conn, "SELECT LLM_EXTRACT('Is it new, and when?', note, "
+                                 "returns := 'STRUCT(new BOOLEAN, year SMALLINT)') FROM t")
+    assert str(cur.description[0][1]) == 'STRUCT("new" BOOLEAN, "year" SMALLINT)'
+    assert cur.stats.cast_failures == 0
+    assert all(set(v) == {"new", "year"} for v in values)

@@ -91,3 +91,16 @@ def test_the_type_is_part_of_the_call_and_its_cache_key():
     struct = plan_statement("SELECT LLM('Who?', t, returns := 'STRUCT(a VARCHAR, b INTEGER, "
                             "c DATE, d DOUBLE)') FROM x").udfs[0][1]
     assert struct.max_tokens >= 2 * struct.expected_tokens >= 2 * 4 * 4   # room for 4 keys
+
+
+def test_llm_extract_asks_for_its_record_and_needs_a_struct():
+    call = plan_statement("SELECT LLM_EXTRACT('Who moved where?', note, "
+                          "returns := 'STRUCT(name VARCHAR, year SMALLINT)') FROM t").udfs[0][1]
+    assert call.kind == "extract" and call.sql_type == 'STRUCT("name" VARCHAR, "year" SMALLINT)'
+    assert call.render(["Maria went to Lisbon."]) == (
+        "Who moved where?\nnote: Maria went to Lisbon.\n"
+        "Answer with a JSON object: name (VARCHAR), year (SMALLINT), or null where not given.\n")
+    for sql in ("SELECT LLM_EXTRACT('Who?', note) FROM t",
+                "SELECT LLM_EXTRACT('Who?', note, returns := 'INTEGER') FROM t"):
+        with pytest.raises(BadCallError, match="LLM_EXTRACT needs returns := 'STRUCT"):
+            plan_statement(sql)
