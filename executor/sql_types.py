@@ -28,6 +28,9 @@ _DAY = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"     # 02-30 passes: 
 _DATE = f"^{_DAY}$"
 _TIMESTAMP = f"^{_DAY} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
 _VARCHAR_LENGTH = re.compile(r"^\s*(?:VARCHAR|TEXT|STRING)\s*\(\s*(\d+)\s*\)\s*$", re.IGNORECASE)
+# ``name VARCHAR(n)`` inside a STRUCT: DuckDB drops the length, so it is read from the text
+_FIELD_LENGTH = re.compile(r"(?:^|[(,])\s*(\"[^\"]+\"|\w+)\s+(?:VARCHAR|TEXT|STRING)\s*\(\s*(\d+)\s*\)",
+                           re.IGNORECASE)
 _FLOAT_BOUND = 10 ** 15       # a DOUBLE answer's magnitude: past it a model would run on in digits
 _TOKENS_PER_CHAR = 0.3          # rough: what a value of a given length costs to decode
 
@@ -48,14 +51,16 @@ def parse_type(text: str) -> duckdb.DuckDBPyType:
 @functools.lru_cache(maxsize=256)
 def json_schema(text: str) -> str:
     """The JSON schema (as text) that keeps a generation inside the type ``text``."""
-    schema = _schema(parse_type(text))
+    lengths = {name.strip('"').lower(): int(n) for name, n in _FIELD_LENGTH.findall(text)}
+    schema = _schema(parse_type(text), lengths)
     m = _VARCHAR_LENGTH.match(text)
     if m:
         schema["maxLength"] = int(m.group(1))
     return json.dumps(schema, sort_keys=True)
 
 
-def _schema(t: duckdb.DuckDBPyType) -> dict:
+def _schema(t: duckdb.DuckDBPyType, lengths: dict[str, int], field: str = "") -> dict:
+    """``lengths``: the VARCHAR(n) fields' lengths by name; ``field``: the field ``t`` is."""
     kind = t.id
     if kind == "boolean":
         return {"type": "boolean"}
@@ -75,16 +80,17 @@ def _schema(t: duckdb.DuckDBPyType) -> dict:
     if kind == "timestamp":
         return {"type": "string", "pattern": _TIMESTAMP}
     if kind == "varchar":
-        return {"type": "string"}
+        limit = lengths.get(field.lower())
+        return {"type": "string", "maxLength": limit} if limit else {"type": "string"}
     if kind == "enum":
         return {"enum": list(dict(t.children)["values"])}
     if kind == "list":
-        return {"type": "array", "items": _schema(dict(t.children)["child"])}
+        return {"type": "array", "items": _schema(dict(t.children)["child"], lengths, field)}
     if kind == "struct":
         fields = t.children
         return {"type": "object", "additionalProperties": False,
                 "required": [name for name, _ in fields],
-                "properties": {name: {"anyOf": [_schema(ft), {"type": "null"}]}
+                "properties": {name: {"anyOf": [_schema(ft, lengths, name), {"type": "null"}]}
                                for name, ft in fields}}
     raise BadCallError(f"returns := {str(t)!r}: typed answers support BOOLEAN, integers, FLOAT, "
                        "DOUBLE, DECIMAL, DATE, TIMESTAMP, VARCHAR, ENUM, lists and STRUCTs")

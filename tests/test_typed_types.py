@@ -25,6 +25,12 @@ from optimizer.parse import plan_statement
     ("ENUM('red', 'green')", {"enum": ["red", "green"]}),
     ("INTEGER[]", {"type": "array", "items": {"type": "integer", "minimum": -2**31,
                                               "maximum": 2**31 - 1}}),
+    ("STRUCT(name VARCHAR(12), tags VARCHAR(5)[])",     # DuckDB drops these lengths; kept
+     {"type": "object", "additionalProperties": False, "required": ["name", "tags"],
+      "properties": {"name": {"anyOf": [{"type": "string", "maxLength": 12}, {"type": "null"}]},
+                     "tags": {"anyOf": [{"type": "array", "items": {"type": "string",
+                                                                    "maxLength": 5}},
+                                        {"type": "null"}]}}}),
     ("STRUCT(name VARCHAR, tags VARCHAR[])",
      {"type": "object", "additionalProperties": False, "required": ["name", "tags"],
       "properties": {"name": {"anyOf": [{"type": "string"}, {"type": "null"}]},
