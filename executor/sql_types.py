@@ -65,11 +65,10 @@ def _schema(t: duckdb.DuckDBPyType, lengths: dict[str, int], field: str = "") ->
     if kind == "boolean":
         return {"type": "boolean"}
     if kind in _INTEGERS:
-        bits = _INTEGERS[kind]
-        low, high = (0, (1 << -bits) - 1) if bits < 0 else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
         # the range bounds the digits too: a model cannot run on past max_tokens
-        return {"type": "integer", "minimum": low, "maximum": high} if abs(bits) <= 64 \
-            else {"type": "integer"}
+        low, high = _integer_range(kind)
+        return {"type": "integer", "minimum": low, "maximum": high} \
+            if abs(_INTEGERS[kind]) <= 64 else {"type": "integer"}
     if kind == "decimal":
         bound = 10 ** (dict(t.children)["precision"] - dict(t.children)["scale"])
         return {"type": "number", "exclusiveMinimum": -bound, "exclusiveMaximum": bound}
@@ -94,6 +93,12 @@ def _schema(t: duckdb.DuckDBPyType, lengths: dict[str, int], field: str = "") ->
                                for name, ft in fields}}
     raise BadCallError(f"returns := {str(t)!r}: typed answers support BOOLEAN, integers, FLOAT, "
                        "DOUBLE, DECIMAL, DATE, TIMESTAMP, VARCHAR, ENUM, lists and STRUCTs")
+
+
+def _integer_range(kind: str) -> tuple[int, int]:
+    """The smallest and largest value of a DuckDB integer type (negative bits: unsigned)."""
+    bits = _INTEGERS[kind]
+    return (0, (1 << -bits) - 1) if bits < 0 else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
 
 
 def record_hint(text: str | None) -> str | None:
@@ -157,8 +162,7 @@ def _value(v, t: duckdb.DuckDBPyType):
         return None
     kind = t.id
     if kind in _INTEGERS:
-        bits = _INTEGERS[kind]
-        low, high = (0, (1 << -bits) - 1) if bits < 0 else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+        low, high = _integer_range(kind)
         if not isinstance(v, int) or isinstance(v, bool) or not low <= v <= high:
             raise ValueError(f"{v!r} is out of range")
         return v

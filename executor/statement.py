@@ -58,6 +58,7 @@ def run_statement(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime, planner: 
     state = StatementState()
     bindings = unbound(planner.calls)
     result: list[PhysicalPlan] = []
+    totals: list[StatementStats] = []
 
     def work() -> None:
         physical = planner.plan()
@@ -86,7 +87,8 @@ def run_statement(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime, planner: 
             raise in_user_terms(error, planner.calls) from error
         finally:
             if result:
-                sink.take_stats(total_stats(result[0], state))
+                totals.append(total_stats(result[0], state))
+                sink.take_stats(totals[0])
     physical = result[0]
     failures = state.lazy.cast_failures
     if failures:
@@ -96,7 +98,7 @@ def run_statement(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime, planner: 
     if planner.explain != EXPLAIN:
         planner.finished(physical)
     if planner.explain:
-        total = total_stats(physical, state) if planner.explain == EXPLAIN_ANALYZE else None
+        total = totals[0] if planner.explain == EXPLAIN_ANALYZE else None
         con.execute('SELECT unnest(?::VARCHAR[]) AS "QUERY PLAN"',
                     [planner.explain_lines(physical, total)])
         sink.take_result(con)
