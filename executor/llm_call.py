@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 
 from . import sql_types
+from .field_orders import FieldOrders
 from .llm_kinds import BY_KIND, KINDS
 
 __all__ = ["LLMCall", "KINDS", "OVERFLOW", "ON_ERROR", "FIELD_ORDERS", "DEFAULT_MAX_TOKENS"]
@@ -32,7 +33,7 @@ class LLMCall:
     seed: int | None = None
     on_overflow: str = "error"         # or "truncate": shorten a prompt over the context
     field_order: str = "as_written"    # or "auto": the optimizer may reorder the fields
-    field_permutation: tuple[int, ...] | None = None   # the order it chose; None: as written
+    field_orders: FieldOrders | None = None   # the per-row orders it chose; None: as written
     returns: str | None = None         # a DuckDB type: the answer is decoded under its grammar
     json_schema: str | None = None     # or a JSON schema (the column is JSON)
     on_error: str = "null"             # or "raise": an answer its type cannot hold is an error
@@ -87,8 +88,8 @@ class LLMCall:
         if self.instruction is None:
             return None if values[0] in (None, "") else str(values[0])
         pairs = list(zip(self.field_names, values))
-        if self.field_permutation is not None:
-            pairs = [pairs[i] for i in self.field_permutation]
+        if self.field_orders is not None:
+            pairs = [pairs[i] for i in self.field_orders.order_of(values)]
         lines = [self.instruction] + [f"{n}: {'NULL' if v is None else v}" for n, v in pairs]
         hint = BY_KIND[self.kind].hint(self.labels, self.returns)
         if hint is not None:

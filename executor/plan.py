@@ -36,7 +36,9 @@ class Estimate:
     hit_rate_table: float | None = None     # prefix hit rates: table order,
     hit_rate_planned: float | None = None   # the plan's order,
     hit_rate_bound: float | None = None     # every distinct prefix computed once,
-    hit_rate_fields_auto: float | None = None   # with the fields reordered too
+    hit_rate_fields_auto: float | None = None   # with the fields reordered too (lines),
+    hit_rate_fields_ggr: float | None = None    # with GGR's field orders,
+    hit_rate_fields_bound: float | None = None  # no field order shares more
 
 
 @dataclass(frozen=True)

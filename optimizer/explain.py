@@ -71,10 +71,14 @@ def _operator(op: LLMOperator, analyze: bool) -> dict:
                 out["estimate"] = dict(figures)
     out["order"] = op.order
     rates = {"table_order": e.hit_rate_table, "planned_order": e.hit_rate_planned,
-             "upper_bound": e.hit_rate_bound, "fields_auto": e.hit_rate_fields_auto}
+             "upper_bound": e.hit_rate_bound, "fields_auto": e.hit_rate_fields_auto,
+             "fields_ggr": e.hit_rate_fields_ggr, "fields_bound": e.hit_rate_fields_bound}
     out["prefix_hit_rate"] = {k: round(v, 3) for k, v in rates.items() if v is not None}
-    if op.call.field_permutation is not None:
-        out["field_order"] = [op.call.field_names[i] for i in op.call.field_permutation]
+    orders = op.call.field_orders
+    if orders is not None:
+        out["field_order"] = [op.call.field_names[i] for i in orders.leaf]
+        if not orders.is_fixed:
+            out["field_order_groups"] = orders.count_groups()
     if op.limit_pushdown:
         out["input"] = "the rows ORDER BY ... LIMIT keeps"
     if op.stream_limit is not None:
@@ -137,10 +141,15 @@ def _text(doc: dict) -> list[str]:
                 order += " (prefix hit rate " + ", ".join(
                     f"{k.replace('_', ' ')} {v:.0%}" for k, v in rates.items()) + ")"
             lines.append(f"{inner}{order}")
-            for key in ("field_order", "input", "stops_after"):
+            if "field_order_groups" in op:
+                n = op["field_order_groups"]
+                lines.append(f"{inner}field order: {n} group{'s' * (n != 1)} of rows with their "
+                             f"own order, the others: {', '.join(op['field_order'])}")
+            elif "field_order" in op:
+                lines.append(f"{inner}field order: {', '.join(op['field_order'])}")
+            for key in ("input", "stops_after"):
                 if key in op:
-                    value = ", ".join(op[key]) if isinstance(op[key], list) else op[key]
-                    lines.append(f"{inner}{key.replace('_', ' ')}: {value}")
+                    lines.append(f"{inner}{key.replace('_', ' ')}: {op[key]}")
             depth += 1
         pad = "      " * (depth - 1) + "  "
         lines.append(f"{pad}->  Relational input ({scope['scope']})  {scope['input']}")

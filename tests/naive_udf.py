@@ -30,13 +30,21 @@ def _prompt(kind, instruction, labels, names, values) -> str:
     return "\n".join(lines) + "\n"
 
 
-def naive_connection(model: str, calls: list | None = None) -> duckdb.DuckDBPyConnection:
-    """``calls``, if given, is a one-element list that counts the model calls made."""
+def naive_connection(model: str, calls: list | None = None,
+                     field_orders: dict | None = None) -> duckdb.DuckDBPyConnection:
+    """``calls``, if given, is a one-element list that counts the model calls made.
+    ``field_orders`` maps a call's field names to the per-row orders a plan chose
+    (``executor.field_orders.FieldOrders``): the oracle then lists each row's fields in its
+    order."""
     engine = Engine(EngineConfig(model=model, kv_cache_bytes=8 << 20))
     calls = calls if calls is not None else [0]
     lock = threading.Lock()         # DuckDB calls UDFs from several threads; the engine is not safe
 
     def answer(kind, instruction, labels, names, values, max_tokens):
+        orders = (field_orders or {}).get(tuple(names or ()))
+        if orders is not None:
+            perm = orders.order_of(values)
+            names, values = [names[i] for i in perm], [values[i] for i in perm]
         prompt = _prompt(kind, instruction, labels, names, values)
         if prompt is None:
             return None

@@ -12,6 +12,7 @@ import infersql
 from executor.engine.geometry import bytes_per_block, read_geometry
 from executor.engine.requests_prep import encode_prompt
 from executor.llm_call import LLMCall
+from executor.field_orders import FieldOrders
 from executor.prefix_sharing import hit_rate
 from tests.optimizer_fixture import fixture_sql, forget
 
@@ -131,7 +132,7 @@ def _upper_bound(conn, written: str, field_order) -> int:
     """Prompt tokens if every distinct prefix is computed once."""
     rows = conn.execute(f"SELECT {written} FROM r").fetchall()
     call = LLMCall("filter", "", "Would you watch it?", tuple(written.split(", ")),
-                   field_permutation=field_order)
+                   field_orders=field_order and FieldOrders.fixed(field_order))
     tok = conn.engine.tokenizer
     ids = [encode_prompt(tok, call.render(list(row)), chat=True) for row in rows]
     total = sum(len(i) for i in ids)
