@@ -103,30 +103,33 @@ def _orders(texts: list[list[str]], members: list[int], fields: tuple[int, ...],
             length: Callable[[int, str], int], score: Score) -> FieldOrders:
     if len(fields) < 2 or len(members) < 2:
         return FieldOrders(fields)
-    counts = {f: Counter(texts[i][f] for i in members) for f in fields}
     rows_of: dict[tuple[int, str], list[int]] = {}
     for i in members:
+        row = texts[i]
         for f in fields:
-            rows_of.setdefault((f, texts[i][f]), []).append(i)
-    heap = [(-score(length(f, t), c), f, t) for f in fields for t, c in counts[f].items() if c > 1]
+            rows_of.setdefault((f, row[f]), []).append(i)
+    counts = {key: len(rows) for key, rows in rows_of.items()}
+    heap = [(-score(length(*key), c), key) for key, c in counts.items() if c > 1]
     heapq.heapify(heap)
     left = set(members)
     groups = []
     while heap:
-        negative, f, t = heapq.heappop(heap)
-        current = score(length(f, t), counts[f][t]) if counts[f][t] > 1 else 0
+        negative, key = heapq.heappop(heap)
+        current = score(length(*key), counts[key]) if counts[key] > 1 else 0
         if current <= 0:
             continue
         if current < -negative:          # stale: its rows shrank since it was pushed
-            heapq.heappush(heap, (-current, f, t))
+            heapq.heappush(heap, (-current, key))
             continue
-        chosen = [i for i in rows_of[(f, t)] if i in left]
+        f, t = key
+        chosen = [i for i in rows_of[key] if i in left]
         rest = tuple(g for g in fields if g != f)
         groups.append((f, t, _orders(texts, chosen, rest, length, score)))
         for i in chosen:
             left.discard(i)
+            row = texts[i]
             for g in fields:
-                counts[g][texts[i][g]] -= 1
+                counts[(g, row[g])] -= 1
     return FieldOrders(fields, tuple(groups))
 
 
