@@ -8,12 +8,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .backend import CompiledGrammar, GrammarBackend, Matcher, SchemaError
+from .backend import CompiledGrammar, GrammarBackend, LibraryMissing, Matcher, SchemaError
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["Grammars", "CompiledGrammar", "GrammarBackend", "Matcher", "SchemaError"]
+__all__ = ["Grammars", "CompiledGrammar", "GrammarBackend", "LibraryMissing", "Matcher",
+           "SchemaError", "max_document_tokens"]
+
+
+def max_document_tokens(json_schema: str) -> int | None:
+    """The most tokens a document of ``json_schema`` can take under its grammar, whatever the
+    model and tokenizer: every token writes at least one byte (the stop token ends a document
+    that could go on), so the grammar's longest document in bytes bounds it. None when the
+    schema leaves a string, list or number unbounded. ``SchemaError`` names what the library
+    rejects; ``LibraryMissing`` gives the fix when it is not installed."""
+    try:
+        from .xgrammar_backend import max_document_bytes
+    except ModuleNotFoundError as exc:
+        raise LibraryMissing() from exc
+    return max_document_bytes(json_schema)
 
 
 class Grammars:
@@ -29,8 +43,7 @@ class Grammars:
             try:
                 from .xgrammar_backend import XGrammarBackend
             except ModuleNotFoundError as exc:     # an optional extra: said, with the fix
-                raise SchemaError("typed answers need the xgrammar package: "
-                                  "pip install 'infersql[typed]'") from exc
+                raise LibraryMissing() from exc
             self._backend = XGrammarBackend(self.tokenizer, self.vocab_size, self.stop_ids)
         return self._backend
 
