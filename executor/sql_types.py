@@ -56,7 +56,7 @@ def json_schema(text: str) -> str:
     m = _VARCHAR_LENGTH.match(text)
     if m:
         schema["maxLength"] = int(m.group(1))
-    return json.dumps(schema, sort_keys=True)
+    return json.dumps(schema)     # properties in the STRUCT's order: the document's key order
 
 
 def _schema(t: duckdb.DuckDBPyType, lengths: dict[str, int], field: str = "") -> dict:

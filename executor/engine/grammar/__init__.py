@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .backend import CompiledGrammar, GrammarBackend, LibraryMissing, Matcher, SchemaError
+from .jump_forward import JumpForward
 
 if TYPE_CHECKING:
     import torch
@@ -31,11 +32,14 @@ def max_document_tokens(json_schema: str) -> int | None:
 
 
 class Grammars:
-    """One engine's grammar support: the model's tokenizer, vocabulary size and stop tokens."""
+    """One engine's grammar support: the model's tokenizer, vocabulary size and stop tokens,
+    and whether forced text is appended without decode steps (``jump_forward``)."""
 
-    def __init__(self, tokenizer, vocab_size: int, stop_ids: set[int]) -> None:
+    def __init__(self, tokenizer, vocab_size: int, stop_ids: set[int],
+                 jump_forward: bool = True) -> None:
         self.tokenizer, self.vocab_size, self.stop_ids = tokenizer, vocab_size, sorted(stop_ids)
         self._backend: GrammarBackend | None = None
+        self._jump = JumpForward(tokenizer) if jump_forward else None
 
     @property
     def backend(self) -> GrammarBackend:
@@ -55,6 +59,13 @@ class Grammars:
         """Mask, in place, the rows of ``logits`` that have a matcher; nothing if none has."""
         if any(m is not None for m in matchers):
             self.backend.mask_logits(logits, matchers)
+
+    def forced_tokens(self, matcher: Matcher, room: int) -> list[int]:
+        """Jump-forward: the tokens the grammar forces next (at most ``room``), accepted by
+        ``matcher``, for the engine to append without decoding them; none when it is off."""
+        if self._jump is None or self.finished(matcher):
+            return []
+        return self._jump.forced_tokens(matcher, room, self.finished)
 
     def finished(self, matcher: Matcher) -> bool:
         """Whether the grammar is done after the last accepted token: terminated, or complete
