@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 
+from executor import sql_types
 from executor.plan import PREDICATE, LLMOperator, PhysicalPlan
 from executor.statement_stats import StatementStats
 
@@ -73,6 +74,8 @@ def _operator(op: LLMOperator, analyze: bool) -> dict:
     rates = {"table_order": e.hit_rate_table, "planned_order": e.hit_rate_planned,
              "upper_bound": e.hit_rate_bound, "fields_auto": e.hit_rate_fields_auto}
     out["prefix_hit_rate"] = {k: round(v, 3) for k, v in rates.items() if v is not None}
+    if op.call.schema is not None:
+        out["answer"] = _typed_answer(op.call)
     if op.call.field_permutation is not None:
         out["field_order"] = [op.call.field_names[i] for i in op.call.field_permutation]
     if op.limit_pushdown:
@@ -86,6 +89,15 @@ def _operator(op: LLMOperator, analyze: bool) -> dict:
         a = {"rows": op.actual_rows, "distinct": op.actual_distinct, "passed": op.actual_passed, **a}
         out["actual"] = {k: _round(v) for k, v in a.items() if v is not None}
     return out
+
+
+def _typed_answer(call) -> str:
+    """A typed call's answer: its type and the most tokens its grammar lets it take."""
+    bound = sql_types.token_bound(call.schema)
+    if bound is None:
+        return (f"{call.sql_type} under its grammar; the schema bounds no length, so an answer "
+                f"cut at max_tokens={call.max_tokens} reads NULL")
+    return f"{call.sql_type} under its grammar, at most {bound} tokens (max_tokens={call.max_tokens})"
 
 
 def _engine(plan: PhysicalPlan) -> tuple[dict, dict]:
@@ -137,7 +149,7 @@ def _text(doc: dict) -> list[str]:
                 order += " (prefix hit rate " + ", ".join(
                     f"{k.replace('_', ' ')} {v:.0%}" for k, v in rates.items()) + ")"
             lines.append(f"{inner}{order}")
-            for key in ("field_order", "input", "stops_after"):
+            for key in ("answer", "field_order", "input", "stops_after"):
                 if key in op:
                     value = ", ".join(op[key]) if isinstance(op[key], list) else op[key]
                     lines.append(f"{inner}{key.replace('_', ' ')}: {value}")

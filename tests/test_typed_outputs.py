@@ -142,3 +142,10 @@ def test_llm_extract_gives_a_record_on_every_row(conn):
     assert cur.stats.cast_failures == 0                  # the field's VARCHAR(12) bounds it
     assert all(set(v) == {"name", "year"} and (v["name"] is None or
                len(v["name"].replace("\ufffd", "")) <= 12) for v in values)
+
+
+def test_explain_shows_each_typed_answers_type_and_token_bound(conn):
+    lines = [r[0] for r in conn.execute(
+        "EXPLAIN SELECT LLM('Year?', note, returns := 'INTEGER') FROM t").fetchall()]
+    assert "answer: INTEGER under its grammar, at most 12 tokens (max_tokens=12)" in \
+        [line.strip() for line in lines]
