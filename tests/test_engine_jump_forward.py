@@ -11,10 +11,9 @@ import xgrammar as xgr
 
 from executor.engine import Engine, EngineConfig, Request
 from executor.sql_types import json_schema
+from tests.record_tokens import RECORD, value_tokens
 from tests.test_engine_grammar import check_outputs
 
-RECORD = "STRUCT(flag BOOLEAN, color ENUM('red', 'green', 'blue'), name VARCHAR(6), day DATE)"
-KEYS = ("flag", "color", "name", "day")
 ROWS = 60
 
 
@@ -24,28 +23,6 @@ def _run(tiny_model, jump_forward: bool):
     reqs = [Request(prompt=f"row {i}: a record", max_tokens=200, json_schema=schema,
                     temperature=(0.0, 1.0)[i % 2], seed=i) for i in range(ROWS)]
     return engine, engine.generate(reqs), json.loads(schema)
-
-
-def value_tokens(token_bytes: list[bytes], keys=KEYS) -> int:
-    """How many of a record's output tokens carry a byte of a value: the document (after the
-    grammar's optional leading space) is ``{"k1": v1, "k2": v2, ...}``, and everything between
-    one key's ``": "`` and the next ``, "key": `` (or the closing brace) is its value."""
-    doc = b"".join(token_bytes)
-    skip = 1 if doc.startswith(b" ") else 0
-    spans, pos = [], skip
-    for i, key in enumerate(keys):
-        head = (b"{" if i == 0 else b", ") + b'"' + key.encode() + b'": '
-        assert doc.startswith(head, pos), doc
-        start = pos + len(head)
-        tail = b", \"" + keys[i + 1].encode() + b'": ' if i + 1 < len(keys) else b"}"
-        pos = doc.index(tail, start) if i + 1 < len(keys) else len(doc) - 1
-        spans.append((start, pos))
-    count, at = 0, 0
-    for piece in token_bytes:
-        lo, hi = at, at + len(piece)
-        count += any(lo < e and s < hi for s, e in spans)
-        at = hi
-    return count
 
 
 def test_a_four_key_record_takes_at_most_its_value_tokens_plus_two_decode_steps(tiny_model):
