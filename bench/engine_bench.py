@@ -13,6 +13,14 @@ Prints each system's time and throughput, the engine's speedup over each, and ho
 outputs agree with the engine's, as a markdown snippet for bench/BENCHMARKS.md.
 
     python bench/engine_bench.py --data ../shared/data --rows 128 --max-tokens 8
+
+``--typed`` measures instead what a grammar costs the engine (issue 23's target: at most
+1.15x): the same prompts decoded as typed INTEGER answers, and as free text of exactly the same
+per-row lengths (EOS ignored), alternately, best of two each, with the prompts already cached
+by a warm-up of both, so the ratio is the decode steps' (masks filled and applied) and not
+prefill's.
+
+    python bench/engine_bench.py --typed --model /path/to/hf-folder
 """
 from __future__ import annotations
 
@@ -56,6 +64,40 @@ def run_engine(w: Workload, prefix_caching: bool):
     outs = engine.generate([Request(prompt_ids=p, max_tokens=w.max_tokens, ignore_eos=True)
                             for p in w.prompts])
     return time.perf_counter() - start, [o.token_ids for o in outs], engine.stats
+
+
+def typed_against_free_text(w: Workload) -> dict:
+    """Seconds of typed INTEGER answers and of free text of the same per-row lengths."""
+    from executor.engine import Engine, EngineConfig, Request
+    from executor.sql_types import json_schema, token_bound
+
+    engine = Engine(EngineConfig(model=w.path, device="cpu", dtype=w.dtype, kv_cache_bytes=1 << 30,
+                                 block_size=BLOCK_SIZE, max_batch_tokens=w.batch_tokens))
+    schema = json_schema("INTEGER")
+    budget = token_bound(schema)
+
+    def typed():
+        return engine.generate([Request(prompt_ids=p, max_tokens=budget, json_schema=schema)
+                                for p in w.prompts])
+
+    lengths = [len(o.token_ids) for o in typed()]          # also warms up and caches the prompts
+
+    def free():
+        return engine.generate([Request(prompt_ids=p, max_tokens=n, ignore_eos=True)
+                                for p, n in zip(w.prompts, lengths)])
+
+    free()
+    best: dict[str, float] = {}
+    iterations: dict[str, int] = {}
+    for name, run in (("typed", typed), ("free", free), ("typed", typed), ("free", free)):
+        before = engine.stats.iterations
+        start = time.perf_counter()
+        outs = run()
+        best[name] = min(best.get(name, 1e9), time.perf_counter() - start)
+        iterations[name] = engine.stats.iterations - before
+        assert [len(o.token_ids) for o in outs] == lengths          # the same tokens decoded
+    return {"decoded": sum(lengths), "typed_s": best["typed"], "free_s": best["free"],
+            "typed_iterations": iterations["typed"], "free_iterations": iterations["free"]}
 
 
 def _hf_model(w: Workload):
@@ -141,6 +183,8 @@ def main() -> None:
                          "32 shares the most prefix (its default, 128, is slower here)")
     ap.add_argument("--skip-vllm", action="store_true")
     ap.add_argument("--skip-hf-batch", action="store_true")
+    ap.add_argument("--typed", action="store_true",
+                    help="the engine alone: typed INTEGER answers against free text of equal length")
     args = ap.parse_args()
     logging.getLogger("transformers").setLevel(logging.ERROR)
 
@@ -159,6 +203,16 @@ def main() -> None:
              f"prompt tokens: {n_prompt} (mean {n_prompt / len(prompts):.0f}) | "
              f"new tokens per row: {args.max_tokens} | {args.dtype} | "
              f"token budget: {args.batch_tokens}"]
+
+    if args.typed:
+        r = typed_against_free_text(w)
+        notes[-1] = notes[-1].split(" | new tokens")[0] + f" | {args.dtype} | token budget: {args.batch_tokens}"
+        print("\n".join(f"- {n}" for n in notes))
+        print("\n| rows | decoded tokens | iterations | typed INTEGER s | free text s | typed / free |")
+        print("|---:|---:|---:|---:|---:|---:|")
+        print(f"| {len(prompts)} | {r['decoded']} | {r['typed_iterations']} | {r['typed_s']:.3f} | "
+              f"{r['free_s']:.3f} | {r['typed_s'] / r['free_s']:.3f}x |")
+        return
 
     def agree(name: str, outs: list[list[int]]) -> None:
         same = sum(list(a) == list(b) for a, b in zip(ours_out, outs))

@@ -234,7 +234,9 @@ class LLMRuntime:
         p = self.tracker.progress
         base = p.rows_done
         p.rows_total += len(prompts)
-        decode_budget = 1 if call.choices is not None else call.max_tokens
+        # a typed call's max_tokens is its type's worst case: the progress bar counts its
+        # expected length instead, and corrects by each row's real one as it finishes
+        decode_budget = 1 if call.choices is not None else call.expected_tokens
         # What the engine will compute: shared prefixes once (their prefix-cache hits are no
         # work), and each row's decode budget.
         p.tokens_total += trie_tokens(prompt_ids) + decode_budget * len(prompts)

@@ -20,7 +20,8 @@ import re
 
 import duckdb
 
-from .query_errors import BadCallError
+from .query_errors import BadCallError, InferenceError
+from .schema_bounds import FLOAT_BOUND, INT64, LIST_ITEMS, STRING_LENGTH
 
 _INTEGERS = {"tinyint": 8, "smallint": 16, "integer": 32, "bigint": 64, "hugeint": 128,
              "utinyint": -8, "usmallint": -16, "uinteger": -32, "ubigint": -64, "uhugeint": -128}
@@ -31,7 +32,6 @@ _VARCHAR_LENGTH = re.compile(r"^\s*(?:VARCHAR|TEXT|STRING)\s*\(\s*(\d+)\s*\)\s*$
 # ``name VARCHAR(n)`` inside a STRUCT: DuckDB drops the length, so it is read from the text
 _FIELD_LENGTH = re.compile(r"(?:^|[(,])\s*(\"[^\"]+\"|\w+)\s+(?:VARCHAR|TEXT|STRING)\s*\(\s*(\d+)\s*\)",
                            re.IGNORECASE)
-_FLOAT_BOUND = 10 ** 15       # a DOUBLE answer's magnitude: past it a model would run on in digits
 _TOKENS_PER_CHAR = 0.3          # rough: what a value of a given length costs to decode
 
 
@@ -56,7 +56,7 @@ def json_schema(text: str) -> str:
     m = _VARCHAR_LENGTH.match(text)
     if m:
         schema["maxLength"] = int(m.group(1))
-    return json.dumps(schema, sort_keys=True)
+    return json.dumps(schema)     # properties in the STRUCT's order: the document's key order
 
 
 def _schema(t: duckdb.DuckDBPyType, lengths: dict[str, int], field: str = "") -> dict:
@@ -65,26 +65,30 @@ def _schema(t: duckdb.DuckDBPyType, lengths: dict[str, int], field: str = "") ->
     if kind == "boolean":
         return {"type": "boolean"}
     if kind in _INTEGERS:
-        # the range bounds the digits too: a model cannot run on past max_tokens
+        # the range bounds the digits too; the grammar library's integers are 64-bit, so the
+        # widest types (UBIGINT, HUGEINT) answer within BIGINT's range
         low, high = _integer_range(kind)
-        return {"type": "integer", "minimum": low, "maximum": high} \
-            if abs(_INTEGERS[kind]) <= 64 else {"type": "integer"}
+        return {"type": "integer", "minimum": max(low, INT64[0]), "maximum": min(high, INT64[1])}
     if kind == "decimal":
         bound = 10 ** (dict(t.children)["precision"] - dict(t.children)["scale"])
         return {"type": "number", "exclusiveMinimum": -bound, "exclusiveMaximum": bound}
     if kind in ("float", "double"):       # bounded, so the grammar bounds the digits too
-        return {"type": "number", "exclusiveMinimum": -_FLOAT_BOUND, "exclusiveMaximum": _FLOAT_BOUND}
+        return {"type": "number", "exclusiveMinimum": -FLOAT_BOUND, "exclusiveMaximum": FLOAT_BOUND}
     if kind == "date":
         return {"type": "string", "pattern": _DATE}
     if kind == "timestamp":
         return {"type": "string", "pattern": _TIMESTAMP}
     if kind == "varchar":
-        limit = lengths.get(field.lower())
-        return {"type": "string", "maxLength": limit} if limit else {"type": "string"}
+        return {"type": "string", "maxLength": lengths.get(field.lower(), STRING_LENGTH)}
     if kind == "enum":
         return {"enum": list(dict(t.children)["values"])}
     if kind == "list":
-        return {"type": "array", "items": _schema(dict(t.children)["child"], lengths, field)}
+        return {"type": "array", "items": _schema(dict(t.children)["child"], lengths, field),
+                "maxItems": LIST_ITEMS}
+    if kind == "array":                                  # INTEGER[3]: exactly that many items
+        size = dict(t.children)["size"]
+        return {"type": "array", "items": _schema(dict(t.children)["child"], lengths, field),
+                "minItems": size, "maxItems": size}
     if kind == "struct":
         fields = t.children
         return {"type": "object", "additionalProperties": False,
@@ -92,7 +96,7 @@ def _schema(t: duckdb.DuckDBPyType, lengths: dict[str, int], field: str = "") ->
                 "properties": {name: {"anyOf": [_schema(ft, lengths, name), {"type": "null"}]}
                                for name, ft in fields}}
     raise BadCallError(f"returns := {str(t)!r}: typed answers support BOOLEAN, integers, FLOAT, "
-                       "DOUBLE, DECIMAL, DATE, TIMESTAMP, VARCHAR, ENUM, lists and STRUCTs")
+                       "DOUBLE, DECIMAL, DATE, TIMESTAMP, VARCHAR, ENUM, lists (T[], T[n]) and STRUCTs")
 
 
 def _integer_range(kind: str) -> tuple[int, int]:
@@ -123,12 +127,24 @@ def _tokens(t: duckdb.DuckDBPyType) -> int:
         return 2 + sum(len(name) * _TOKENS_PER_CHAR + 3 + _tokens(ft) for name, ft in t.children)
     if kind == "list":
         return 2 + 3 * (_tokens(dict(t.children)["child"]) + 1)
+    if kind == "array":
+        return 2 + dict(t.children)["size"] * (_tokens(dict(t.children)["child"]) + 1)
     return {"boolean": 1, "date": 6, "timestamp": 10, "varchar": 12}.get(kind, 4)
 
 
-def default_max_tokens(text: str, default: int) -> int:
-    """Room for a typed answer when the call gives no ``max_tokens``: twice the estimate."""
-    return max(default, 2 * round(_tokens(parse_type(text))))
+def token_bound(schema: str) -> int | None:
+    """The most tokens an answer under JSON schema ``schema`` can take, read off its grammar
+    (each token writes at least one byte of the document); None when the schema sets no bound.
+    ``BadCallError`` says what the grammar library rejects, ``InferenceError`` that it is not
+    installed (with the fix)."""
+    from .engine.grammar import LibraryMissing, SchemaError, max_document_tokens
+
+    try:
+        return max_document_tokens(schema)
+    except LibraryMissing as exc:
+        raise InferenceError(str(exc)) from None
+    except SchemaError as exc:
+        raise BadCallError(f"the grammar library rejects it: {exc}") from None
 
 
 def json_document(text: str | None) -> str | None:
@@ -176,7 +192,7 @@ def _value(v, t: duckdb.DuckDBPyType):
         return datetime.date.fromisoformat(v)
     if kind == "timestamp":
         return datetime.datetime.fromisoformat(v)
-    if kind == "list":
+    if kind in ("list", "array"):
         child = dict(t.children)["child"]
         return [_value(item, child) for item in v]
     if kind == "struct":

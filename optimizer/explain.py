@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 
+from executor import sql_types
 from executor.plan import PREDICATE, LLMOperator, PhysicalPlan
 from executor.statement_stats import StatementStats
 
@@ -74,6 +75,8 @@ def _operator(op: LLMOperator, analyze: bool) -> dict:
              "upper_bound": e.hit_rate_bound, "fields_auto": e.hit_rate_fields_auto,
              "fields_ggr": e.hit_rate_fields_ggr, "fields_bound": e.hit_rate_fields_bound}
     out["prefix_hit_rate"] = {k: round(v, 3) for k, v in rates.items() if v is not None}
+    if op.call.schema is not None:
+        out["answer"] = _typed_answer(op.call)
     orders = op.call.field_orders
     if orders is not None:
         out["field_order"] = [op.call.field_names[i] for i in orders.leaf]
@@ -90,6 +93,15 @@ def _operator(op: LLMOperator, analyze: bool) -> dict:
         a = {"rows": op.actual_rows, "distinct": op.actual_distinct, "passed": op.actual_passed, **a}
         out["actual"] = {k: _round(v) for k, v in a.items() if v is not None}
     return out
+
+
+def _typed_answer(call) -> str:
+    """A typed call's answer: its type and the most tokens its grammar lets it take."""
+    bound = sql_types.token_bound(call.schema)
+    if bound is None:
+        return (f"{call.sql_type} under its grammar; the schema bounds no length, so an answer "
+                f"cut at max_tokens={call.max_tokens} reads NULL")
+    return f"{call.sql_type} under its grammar, at most {bound} tokens (max_tokens={call.max_tokens})"
 
 
 def _engine(plan: PhysicalPlan) -> tuple[dict, dict]:
@@ -147,7 +159,7 @@ def _text(doc: dict) -> list[str]:
                              f"own order, the others: {', '.join(op['field_order'])}")
             elif "field_order" in op:
                 lines.append(f"{inner}field order: {', '.join(op['field_order'])}")
-            for key in ("input", "stops_after"):
+            for key in ("answer", "input", "stops_after"):
                 if key in op:
                     lines.append(f"{inner}{key.replace('_', ' ')}: {op[key]}")
             depth += 1

@@ -9,7 +9,6 @@ while the runtime batches each chunk of rows for the engine.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -19,8 +18,9 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from executor.query_errors import BadCallError, UnsupportedError
-from executor import sql_types
-from executor.llm_call import DEFAULT_MAX_TOKENS, FIELD_ORDERS, KINDS, ON_ERROR, OVERFLOW, LLMCall
+from executor.llm_call import DEFAULT_MAX_TOKENS, FIELD_ORDERS, KINDS, OVERFLOW, LLMCall
+
+from .typed_options import typed_options
 
 _MENTION = re.compile(r"\bLLM(_FILTER|_CLASSIFY|_EXTRACT)?\"?\s*\(", re.IGNORECASE)
 _EXPLAIN = re.compile(r"^(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*EXPLAIN"
@@ -232,42 +232,8 @@ def _options(sql: str, props: list[exp.PropertyEQ]) -> dict:
         raise BadCallError(f"{sql}: on_overflow := takes " + " or ".join(f"'{v}'" for v in OVERFLOW))
     if out.get("field_order", FIELD_ORDERS[0]) not in FIELD_ORDERS:
         raise BadCallError(f"{sql}: field_order := takes " + " or ".join(f"'{v}'" for v in FIELD_ORDERS))
-    _typed_options(sql, function, out)
+    typed_options(sql, function, out)
     return out
-
-
-def _typed_options(sql: str, function: str, out: dict) -> None:
-    """``returns :=`` (a DuckDB type, read by DuckDB) or ``json_schema :=``, on LLM only: a
-    filter or classifier already has its answer's type. Without ``max_tokens`` a typed call
-    gets room for its type."""
-    typed = [name for name in ("returns", "json_schema") if name in out]
-    if typed and function not in ("LLM", "LLM_EXTRACT"):
-        raise BadCallError(f"{sql}: {function} takes no {typed[0]} := (its answer is "
-                           f"{'a BOOLEAN' if function == 'LLM_FILTER' else 'one of its labels'}); "
-                           "use LLM(..., returns := 'TYPE') for a typed answer")
-    if len(typed) == 2:
-        raise BadCallError(f"{sql}: give returns := or json_schema :=, not both")
-    if out.get("on_error", ON_ERROR[0]) not in ON_ERROR:
-        raise BadCallError(f"{sql}: on_error := takes " + " or ".join(f"'{v}'" for v in ON_ERROR))
-    if "returns" in out:
-        try:
-            sql_types.json_schema(out["returns"])
-        except BadCallError as exc:
-            raise BadCallError(f"{sql}: {exc}") from exc
-        out.setdefault("max_tokens", sql_types.default_max_tokens(out["returns"], DEFAULT_MAX_TOKENS))
-    if function == "LLM_EXTRACT" and (
-            "returns" not in out or sql_types.parse_type(out["returns"]).id != "struct"):
-        raise BadCallError(f"{sql}: LLM_EXTRACT needs returns := 'STRUCT(field TYPE, ...)': "
-                           "the record's fields and types, which its prompt asks for")
-    if "json_schema" in out:
-        try:
-            schema = json.loads(out["json_schema"])
-        except ValueError as exc:
-            raise BadCallError(f"{sql}: json_schema := is not valid JSON ({exc})") from exc
-        if not isinstance(schema, dict):
-            raise BadCallError(f"{sql}: json_schema := must be a JSON object (a JSON Schema)")
-        out["json_schema"] = json.dumps(schema, sort_keys=True)
-        out.setdefault("max_tokens", 4 * DEFAULT_MAX_TOKENS)
 
 
 def _string(sql: str, node: exp.Expression, what: str) -> str:

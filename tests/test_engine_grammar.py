@@ -1,10 +1,13 @@
 """Grammar-constrained decoding (``Request(json_schema=...)``): with random weights, whatever the
-model wants, every finished output is a JSON document that conforms to its schema; greedy
-output equals transformers' generate with xgrammar's own HF logits processor; preemption (by
-recompute or swap) keeps each matcher's state; bad requests are refused up front."""
+model wants, every finished output is a JSON document that conforms to its schema; with
+jump-forward off, greedy output equals transformers' generate with xgrammar's own HF logits
+processor; with it on (the default), forced text costs no decode step; preemption (by
+recompute or swap) keeps each matcher's state, jump-forward or not; bad requests are refused
+up front."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -43,10 +46,14 @@ MAX_TOKENS = 256
 
 def conforms(value, schema: dict) -> bool:
     """A small JSON-Schema check for the keywords these tests use (jsonschema is not a
-    dependency): type, enum, maxLength, items, maxItems, properties, required."""
+    dependency): type, enum, anyOf, maxLength, pattern, items, maxItems, properties, required."""
     if "enum" in schema:
         return any(value == e and type(value) is type(e) for e in schema["enum"])
+    if "anyOf" in schema:
+        return any(conforms(value, s) for s in schema["anyOf"])
     kind = schema["type"]
+    if kind == "null":
+        return value is None
     if kind == "integer":
         return type(value) is int
     if kind == "number":
@@ -54,7 +61,8 @@ def conforms(value, schema: dict) -> bool:
     if kind == "boolean":
         return type(value) is bool
     if kind == "string":
-        return type(value) is str and len(value) <= schema.get("maxLength", len(value))
+        return (type(value) is str and len(value) <= schema.get("maxLength", len(value))
+                and re.search(schema.get("pattern", ""), value) is not None)
     if kind == "array":
         return (type(value) is list and len(value) <= schema.get("maxItems", len(value))
                 and all(conforms(v, schema["items"]) for v in value))
@@ -125,7 +133,9 @@ def test_done_grammar_finishes_without_an_eos_step(tiny_model):
     eos = engine.tokenizer.eos_token_id
     assert {o.text for o in outs} <= {"true", "false"}
     assert all(o.finish_reason == "stop" and eos not in o.token_ids for o in outs)
-    assert engine.stats.decoded_tokens == sum(len(o.token_ids) for o in outs)
+    # "t" forces "rue": sampled and forced tokens together are the output
+    assert engine.stats.forced_tokens == sum(o.forced_tokens for o in outs) > 0
+    assert engine.stats.decoded_tokens + engine.stats.forced_tokens == sum(len(o.token_ids) for o in outs)
 
 
 def test_budget_runs_out_before_the_grammar_completes(tiny_model):
@@ -137,11 +147,13 @@ def test_budget_runs_out_before_the_grammar_completes(tiny_model):
 
 @pytest.mark.parametrize("arch", ["qwen2", "llama"])
 def test_greedy_matches_hf_generate_with_xgrammar_processor(model_factory, arch):
+    """Jump-forward off: every token sampled, as generate does. (On, the engine spells forced
+    text with the tokenizer's own encoding, which the model might not have chosen.)"""
     import xgrammar as xgr
     from xgrammar.contrib.hf import LogitsProcessor
 
     path = model_factory(arch)
-    engine = Engine(EngineConfig(model=path, kv_cache_bytes=8 << 20))
+    engine = Engine(EngineConfig(model=path, kv_cache_bytes=8 << 20, jump_forward=False))
     tokenizer, model = hf_oracle.load(path)
     info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=model.config.vocab_size)
     compiler = xgr.GrammarCompiler(info)
@@ -162,22 +174,25 @@ def test_greedy_matches_hf_generate_with_xgrammar_processor(model_factory, arch)
 
 
 @pytest.mark.parametrize("preemption, swap", [("newest", 0), ("cost", None)])
-def test_preemption_keeps_each_matcher(tiny_model, preemption, swap):
+def test_preemption_keeps_each_matcher(tiny_model, preemption, swap, jump_forward=True):
     """A KV pool of two dozen small blocks for 60 schema requests: sequences are preempted and
-    recomputed (or swapped) mid-document, and every document still parses and conforms."""
+    recomputed (or swapped) mid-document, forced tokens not yet computed included, and every
+    document still parses and conforms."""
     probe = Engine(EngineConfig(model=tiny_model, kv_cache_bytes=1 << 20, block_size=4))
     per_block = probe.runner.kv.bytes_per_block
     engine = Engine(EngineConfig(model=tiny_model, kv_cache_bytes=24 * per_block, block_size=4,
                                  max_batch_tokens=64, preemption=preemption,
-                                 swap_bytes=swap if swap is not None else 64 * per_block))
+                                 swap_bytes=swap if swap is not None else 64 * per_block,
+                                 jump_forward=jump_forward))
     schema = SMALL_OBJECT
     outs = engine.generate(_requests(schema, 60, max_tokens=48))
     assert engine.stats.preemptions > 0
     if swap is None:
         assert engine.stats.swaps > 0
     check_outputs(outs, schema, max_tokens=48)
+    assert (engine.stats.forced_tokens > 0) == jump_forward
     # Greedy rows are the same as without any preemption.
-    roomy = Engine(EngineConfig(model=tiny_model, kv_cache_bytes=16 << 20))
+    roomy = Engine(EngineConfig(model=tiny_model, kv_cache_bytes=16 << 20, jump_forward=jump_forward))
     alone = roomy.generate(_requests(schema, 60, max_tokens=48))
     assert [o.token_ids for o in outs[::4]] == [o.token_ids for o in alone[::4]]
 

@@ -14,6 +14,11 @@ F2 = "LLM_FILTER('Does it mention the ending?', review)"
 C = "LLM_CLASSIFY('What is the mood?', ['happy', 'sad', 'tense'], review)"
 L = "LLM('Summarize the review.', review, max_tokens := 3)"
 FIT = "LLM_FILTER('Does the review fit the film?', m.info, r.review)"
+# typed calls: the naive oracle decodes under the same grammar and casts the JSON answer itself
+TI = "LLM('How many stars?', review, returns := 'INTEGER')"
+TB = "LLM('Is it positive?', review, returns := 'BOOLEAN')"
+TE = "LLM('Which mood?', review, returns := $$ENUM('happy', 'sad')$$)"
+TX = "LLM_EXTRACT('Who is praised, and how much?', review, returns := 'STRUCT(name VARCHAR(6), score TINYINT)')"
 
 CASES = {
     "where_relational_and_llm": f"SELECT id FROM reviews WHERE stars >= 3 AND {F} ORDER BY id",
@@ -47,6 +52,17 @@ CASES = {
     "three_fields_join": "SELECT r.id, LLM_FILTER('Good fit?', m.title, m.info, r.review) FROM reviews r JOIN movies m ON m.id = r.movie_id ORDER BY r.id",
     "aggregate_filter_clause": f"SELECT count(*) FILTER (WHERE {F}), count(DISTINCT {C}) FROM reviews",
     "filter_and_same_call_selected": f"SELECT id, {F} AS f FROM reviews WHERE {F} AND stars < 5 ORDER BY id",
+    "typed_projection": f"SELECT id, {TI} AS n FROM reviews WHERE stars > 2 ORDER BY id",
+    "typed_order_by": f"SELECT id FROM reviews ORDER BY {TI}, id",
+    "typed_where_comparison": f"SELECT id FROM reviews WHERE stars >= 2 AND {TI} > 0 ORDER BY id",
+    "typed_boolean_where": f"SELECT id FROM reviews WHERE {TB} AND topcritic ORDER BY id",
+    "typed_struct_field_select": f"SELECT id, ({TX}).name, ({TX}).score FROM reviews ORDER BY id",
+    "typed_struct_field_where": f"SELECT id FROM reviews WHERE ({TX}).score > 0 AND stars > 1 ORDER BY id",
+    "typed_join": "SELECT r.id, m.title, LLM('Year of the film?', m.title, r.review, returns := 'SMALLINT') FROM reviews r JOIN movies m ON m.id = r.movie_id ORDER BY r.id",
+    "typed_group_by": f"SELECT {TE} AS mood, count(*) FROM reviews GROUP BY mood ORDER BY mood",
+    "typed_limit": f"SELECT id, {TI} AS n FROM reviews ORDER BY stars DESC, id LIMIT 3",
+    "typed_after_filter": f"SELECT id, {TX} FROM reviews WHERE {F} ORDER BY id",
+    "typed_json_schema": """SELECT id, LLM('Describe.', review, json_schema := '{"type": "object", "properties": {"ok": {"type": "boolean"}, "tags": {"type": "array", "items": {"enum": ["a", "b"]}}}, "required": ["ok", "tags"]}') FROM reviews WHERE stars > 3 ORDER BY id""",
 }
 SAMPLE_ALLOWANCE = 16          # a second LLM predicate may be sampled before it is ranked
 

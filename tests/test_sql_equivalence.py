@@ -1,5 +1,5 @@
 """Every clause: an LLM query returns exactly what plain DuckDB returns with naive per-row UDFs
-calling the same model greedily."""
+calling the same model greedily, typed calls included (the same grammar, DuckDB's JSON cast)."""
 from __future__ import annotations
 
 import pytest
@@ -10,6 +10,8 @@ from tests.naive_udf import FIXTURE_SQL, naive_connection, naive_sql
 F = "LLM_FILTER('Is this review positive?', review)"
 C = "LLM_CLASSIFY('What is the mood?', ['happy', 'sad', 'tense'], review)"
 L = "LLM('Summarize the review.', review, max_tokens := 4)"
+T = "LLM('How many stars?', review, returns := 'TINYINT')"
+X = "LLM_EXTRACT('Who is praised?', review, returns := 'STRUCT(name VARCHAR(6), good BOOLEAN)')"
 
 CASES = {
     "select": f"SELECT id, {F} AS f, {C} AS c, {L} AS s FROM reviews ORDER BY id",
@@ -27,6 +29,11 @@ CASES = {
     "cte_union": f"WITH p AS (SELECT id FROM reviews WHERE {F}) SELECT id FROM p UNION ALL SELECT -id FROM reviews WHERE NOT {F} ORDER BY id",
     "aggregate_filter": f"SELECT count(*) FILTER (WHERE {F}), count(DISTINCT {C}) FROM reviews",
     "expression_field": "SELECT id, LLM_FILTER('Shouting?', upper(review)) FROM reviews ORDER BY id",
+    "typed_select": f"SELECT id, {T}, {X} FROM reviews ORDER BY id",
+    "typed_where": f"SELECT id FROM reviews WHERE {T} > 0 ORDER BY id",
+    "typed_case_field": f"SELECT id, CASE WHEN stars > 3 THEN ({X}).name END FROM reviews ORDER BY id",
+    "typed_group_by": f"SELECT ({X}).good AS g, count(*) FROM reviews GROUP BY g ORDER BY g",
+    "typed_list": "SELECT id, LLM('Tags?', review, returns := 'VARCHAR(5)[]') FROM reviews ORDER BY id",
 }
 
 

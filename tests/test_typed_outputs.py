@@ -29,20 +29,46 @@ def _answers(conn, sql: str) -> tuple[list, object]:
     return [r[0] for r in rows], cur
 
 
-@pytest.mark.parametrize("type_text, check", [
+def _short(v, n: int = 64) -> bool:
+    """A string of at most ``n`` characters as the grammar counts them; a byte-level token that
+    ends mid-character reads back as U+FFFD, so the decoded text may count a few more."""
+    return isinstance(v, str) and len(v.replace("\ufffd", "")) <= n
+
+
+def _ints(v, n: int = 16) -> bool:
+    return isinstance(v, list) and len(v) <= n and all(isinstance(x, int) for x in v)
+
+
+# Every supported type, 500 rows each, on a random model: no NULL, no cast failure. Strings and
+# lists without a bound get the defaults (64 characters, 16 items), so every answer's grammar
+# ends within the call's max_tokens, which is the type's longest answer.
+TYPES = [
     ("BOOLEAN", lambda v: isinstance(v, bool)),
     ("INTEGER", lambda v: isinstance(v, int) and -2**31 <= v < 2**31),
     ("TINYINT", lambda v: isinstance(v, int) and -128 <= v <= 127),
+    ("UBIGINT", lambda v: isinstance(v, int) and 0 <= v < 2**63),
+    ("HUGEINT", lambda v: isinstance(v, int) and -2**63 <= v < 2**63),
     ("DOUBLE", lambda v: isinstance(v, float)),
+    ("FLOAT", lambda v: isinstance(v, float)),
     ("DECIMAL(6,2)", lambda v: isinstance(v, decimal.Decimal) and abs(v) < 10**4),
-    # at most 8 characters as the grammar counts them; a byte-level token that ends mid-character
-    # reads back as U+FFFD, so the decoded text may count a few more
-    ("VARCHAR(8)", lambda v: isinstance(v, str) and len(v.replace("\ufffd", "")) <= 8),
+    ("VARCHAR", _short),
+    ("VARCHAR(8)", lambda v: _short(v, 8)),
     ("ENUM('red', 'green', 'blue')", lambda v: v in ("red", "green", "blue")),
+    ("INTEGER[]", _ints),
+    ("BOOLEAN[3]", lambda v: isinstance(v, tuple) and len(v) == 3       # DuckDB's ARRAY: a tuple
+     and all(isinstance(x, bool) for x in v)),
     ("STRUCT(flag BOOLEAN, n SMALLINT, color ENUM('red', 'green'), sub STRUCT(a TINYINT))",
      lambda v: set(v) == {"flag", "n", "color", "sub"}
      and (v["sub"] is None or set(v["sub"]) == {"a"})),
-])
+    ("STRUCT(label VARCHAR, detail STRUCT(score DOUBLE, ids INTEGER[]))",
+     lambda v: set(v) == {"label", "detail"} and (v["label"] is None or _short(v["label"]))
+     and (v["detail"] is None or v["detail"]["ids"] is None or _ints(v["detail"]["ids"]))),
+    ("STRUCT(name VARCHAR(8), year SMALLINT)[]",
+     lambda v: isinstance(v, list) and all(x is None or set(x) == {"name", "year"} for x in v)),
+]
+
+
+@pytest.mark.parametrize("type_text, check", TYPES, ids=[t for t, _ in TYPES])
 def test_every_row_has_the_type(conn, type_text, check):
     values, cur = _answers(conn, f"SELECT LLM('Answer.', note, returns := $${type_text}$$) FROM t")
     assert cur.description[0][1] == str(infersql_type(type_text))
@@ -65,18 +91,22 @@ def test_a_value_the_grammar_admits_but_the_type_cannot_hold_is_null_and_counted
 
 
 def test_a_json_schema_gives_json_documents_that_conform(conn):
+    """Unbounded lists and numbers in the schema get the default bounds, so every document is
+    complete (strings too: tests/test_typed_budget.py)."""
     schema = {"type": "object", "required": ["id", "kind", "tags", "inner"],
-              "properties": {"id": {"type": "integer", "minimum": 0, "maximum": 999},
+              "properties": {"id": {"type": "integer"},
                              "kind": {"enum": ["a", "b"]},
-                             "tags": {"type": "array", "items": {"type": "boolean"}, "maxItems": 3},
-                             "inner": {"type": "object", "required": ["ok"],
-                                       "properties": {"ok": {"type": "boolean"}}}}}
+                             "tags": {"type": "array", "items": {"type": "string", "maxLength": 6}},
+                             "inner": {"type": "object", "required": ["ok", "x"],
+                                       "properties": {"ok": {"type": "boolean"},
+                                                      "x": {"type": "number"}}}}}
     values, cur = _answers(conn, f"SELECT LLM('Describe.', note, json_schema := '{json.dumps(schema)}') FROM t")
     assert cur.description[0][1] == "JSON" and cur.stats.cast_failures == 0
     for text in values:
         doc = json.loads(text)
-        assert 0 <= doc["id"] <= 999 and doc["kind"] in ("a", "b") and len(doc["tags"]) <= 3
-        assert all(isinstance(t, bool) for t in doc["tags"]) and isinstance(doc["inner"]["ok"], bool)
+        assert isinstance(doc["id"], int) and doc["kind"] in ("a", "b") and len(doc["tags"]) <= 16
+        assert all(_short(t, 6) for t in doc["tags"]) and isinstance(doc["inner"]["ok"], bool)
+        assert isinstance(doc["inner"]["x"], (int, float))
 
 
 def test_typed_calls_plan_to_the_same_rows_as_unplanned(tiny_model, conn):
@@ -88,7 +118,7 @@ def test_typed_calls_plan_to_the_same_rows_as_unplanned(tiny_model, conn):
 
 
 def test_a_schema_the_grammar_library_rejects_names_the_call(conn):
-    with pytest.raises(infersql.OperationalError) as info:
+    with pytest.raises(infersql.ProgrammingError) as info:
         conn.execute("""SELECT LLM('Go.', note, json_schema := '{"type": "nosuchtype"}') FROM t""")
     assert "json_schema" in str(info.value) and "LLM('Go.'" in str(info.value)
 
@@ -112,3 +142,10 @@ def test_llm_extract_gives_a_record_on_every_row(conn):
     assert cur.stats.cast_failures == 0                  # the field's VARCHAR(12) bounds it
     assert all(set(v) == {"name", "year"} and (v["name"] is None or
                len(v["name"].replace("\ufffd", "")) <= 12) for v in values)
+
+
+def test_explain_shows_each_typed_answers_type_and_token_bound(conn):
+    lines = [r[0] for r in conn.execute(
+        "EXPLAIN SELECT LLM('Year?', note, returns := 'INTEGER') FROM t").fetchall()]
+    assert "answer: INTEGER under its grammar, at most 12 tokens (max_tokens=12)" in \
+        [line.strip() for line in lines]

@@ -25,6 +25,9 @@ class EngineConfig:
     (None: as much as ``kv_cache_bytes``; 0: never swap).
     ``decode_batch`` caps how many sequences run at once: ``"auto"`` at the cost model's
     throughput knee (so rows finish steadily at almost no cost), ``"max"`` for no cap, or a number.
+    ``jump_forward``: text a request's grammar forces (keys, quotes, braces) is appended without
+    a decode step each; off, every token is sampled (what ``generate`` with the same grammar
+    processor does, token for token).
     ``retention``: ``"forever"`` keeps finished requests' blocks until evicted; ``"t_star"``
     demotes blocks idle longer than the five-minute-rule break-even time T* at each
     ``generate`` call, so they are the first to go.
@@ -43,6 +46,7 @@ class EngineConfig:
     swap_bytes: int | None = None
     decode_batch: int | str = "auto"
     retention: str = "forever"
+    jump_forward: bool = True
 
     def __post_init__(self) -> None:
         for name in ("kv_cache_bytes", "block_size", "max_batch_tokens", "max_num_seqs"):

@@ -55,7 +55,7 @@ class Engine:
         self.trace_clock = time.perf_counter   # time.process_time: CPU seconds, for a busy machine
         self._ids = itertools.count()          # generate calls' arrivals and sequence ids
         eos = eos_token_ids(self.runner.model, self.tokenizer)
-        self.grammars = Grammars(self.tokenizer, self.runner.vocab_size, eos)
+        self.grammars = Grammars(self.tokenizer, self.runner.vocab_size, eos, config.jump_forward)
         self.postprocessor = Postprocessor(self.scheduler, self.tokenizer, eos, self.max_model_len,
                                            self.stats, self._ids, self.grammars)
 

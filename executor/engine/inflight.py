@@ -64,4 +64,5 @@ class InFlightRequest:
                                                                       skip_special_tokens=True)
         if self.prep.grammar is not None and text.startswith(" "):
             text = text[1:]        # the grammar's one optional leading space: the document alone
-        return Output(text, list(seq.output_ids), seq.finish_reason, seq.prompt_len, cached)
+        return Output(text, list(seq.output_ids), seq.finish_reason, seq.prompt_len, cached,
+                      seq.forced_tokens)

@@ -11,7 +11,8 @@ its sequences are.
 
 Sampling is one method, ``_sample``: the rows of sequences with a grammar (a request's
 ``json_schema``) are masked there before the tokens are drawn; each sampled token is then fed
-to its sequence's matcher, and a grammar that is done finishes the sequence at once.
+to its sequence's matcher, the text the grammar forces next is appended as tokens to compute in
+the next iteration's chunk (jump-forward), and a grammar that is done finishes the sequence.
 """
 from __future__ import annotations
 
@@ -97,11 +98,22 @@ class Postprocessor:
     def _append(self, seq: Sequence, token: int, finished: list) -> None:
         seq.token_ids.append(token)
         self.stats.decoded_tokens += 1
-        if seq.matcher is not None and not seq.matcher.accept_token(token):
-            raise RuntimeError(f"the grammar rejected its own masked token {token}; engine bug")
+        if seq.matcher is not None:
+            if not seq.matcher.accept_token(token):
+                raise RuntimeError(f"the grammar rejected its own masked token {token}; engine bug")
+            self._jump_forward(seq)
         seq.finish_reason = self._finish_reason(seq, token)
         if seq.finish_reason:
             self._retire(seq, finished)
+
+    def _jump_forward(self, seq: Sequence) -> None:
+        """Append the tokens the grammar forces next, within the sequence's budgets; they are
+        computed with the next iteration's chunk, and only then is a token sampled again."""
+        room = min(seq.params.max_tokens - len(seq.output_ids), self.max_model_len - seq.num_tokens)
+        forced = self.grammars.forced_tokens(seq.matcher, room)
+        seq.token_ids.extend(forced)
+        seq.forced_tokens += len(forced)
+        self.stats.forced_tokens += len(forced)
 
     def _finish_reason(self, seq: Sequence, token: int) -> str | None:
         """``"stop"`` (EOS, a stop string, or a grammar that is done), ``"length"``, or None to go

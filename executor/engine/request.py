@@ -19,8 +19,11 @@ class Request:
     ``json_schema`` (a JSON Schema, as text) constrains decoding to the schema's grammar: the
     output text is a complete, compact JSON document that conforms, whatever the model, and
     the request finishes ("stop") as soon as the document is complete. If ``max_tokens`` runs
-    out first, the finish reason is "length" and the text is incomplete. Not with ``choices``
-    (they are scored, not decoded) nor ``stop`` (a stop string would cut the document).
+    out first, the finish reason is "length" and the text is incomplete: a ``max_tokens`` of
+    ``grammar.max_document_tokens(json_schema)`` (when the schema bounds its strings, lists and
+    numbers) never runs out. Text the grammar forces (keys, quotes, braces) is appended without a
+    decode step (``EngineConfig.jump_forward``). Not with ``choices`` (they are scored, not
+    decoded) nor ``stop`` (a stop string would cut the document).
     """
 
     prompt: str | None = None
@@ -41,7 +44,9 @@ class Output:
     """The result of one request, returned in request order.
 
     ``finish_reason`` is ``"stop"`` (EOS, a stop string, or a chosen answer) or ``"length"``.
-    ``cached_tokens`` is how many prompt tokens came from the prefix cache.
+    ``cached_tokens`` is how many prompt tokens came from the prefix cache. ``forced_tokens``
+    is how many of ``token_ids`` a grammar forced and the engine appended without sampling
+    (jump-forward); the others each took a decode step.
     """
 
     text: str
@@ -49,3 +54,4 @@ class Output:
     finish_reason: str
     prompt_tokens: int = 0
     cached_tokens: int = 0
+    forced_tokens: int = 0

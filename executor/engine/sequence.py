@@ -55,6 +55,7 @@ class Sequence:
     finish_reason: str | None = None
     text: str | None = None          # set when a stop string cut the output
     matcher: Any = None              # grammar state after the accepted outputs (json_schema)
+    forced_tokens: int = 0           # outputs the grammar forced (jump-forward), not sampled
 
     @property
     def is_scoring(self) -> bool:

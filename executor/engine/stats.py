@@ -33,6 +33,7 @@ class EngineStats(TokenCounts):
     evicted_blocks: int = 0         # cached blocks dropped to make room
     peak_blocks: int = 0            # most blocks in use at once
     iterations: int = 0             # engine steps
+    forced_tokens: int = 0          # output tokens a grammar forced, appended without decoding
     wall_seconds: float = 0.0       # inside generate()
 
     def reset(self) -> None:
@@ -58,7 +59,9 @@ class EngineStats(TokenCounts):
                     self.cached_tokens += seq.cached_tokens
 
     def count_chunk(self, seq, start: int, end: int) -> None:
-        decoding = end - start == 1 and start >= max(seq.prompt_len, seq.recompute_until)
+        """A chunk of output tokens (a sampled one, and any a grammar forced after it) is
+        decoding, not prefill; a chunk of prompt or of tokens to recompute is prefill."""
+        decoding = start >= max(seq.prompt_len, seq.recompute_until)
         if not decoding:
             self.prefilled_tokens += end - start
             self.recomputed_tokens += max(0, min(end, seq.recompute_until) - start)

@@ -23,6 +23,13 @@ class SchemaError(ValueError):
     """The backend cannot build a grammar from this schema; the message names the problem."""
 
 
+class LibraryMissing(SchemaError):
+    """The grammar library is not installed; the message gives the fix."""
+
+    def __init__(self) -> None:
+        super().__init__("typed answers need the xgrammar package: pip install 'infersql[typed]'")
+
+
 class Matcher(Protocol):
     """One sequence's grammar state (xgrammar's ``GrammarMatcher`` has exactly these)."""
 

@@ -5,6 +5,7 @@ load xgrammar.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -12,6 +13,7 @@ import torch
 import xgrammar as xgr
 
 from .backend import GrammarBackend, Matcher, SchemaError
+from .ebnf_bound import max_bytes
 
 # xgrammar's C++ errors start with "[hh:mm:ss] /path/file.cc:123: " and sometimes a failed
 # check's text; the user needs only the sentence after them.
@@ -60,6 +62,13 @@ class XGrammarBackend(GrammarBackend):
             return False
         matcher.fill_next_token_bitmask(self._one_row, 0)
         return not bool((self._one_row & ~self._stop_words).any())
+
+
+@functools.lru_cache(maxsize=256)
+def max_document_bytes(json_schema: str) -> int | None:
+    """The longest document, in bytes, of the grammar the engine compiles for ``json_schema``
+    (None: unbounded)."""
+    return max_bytes(json_schema_ebnf(json_schema))
 
 
 def json_schema_ebnf(json_schema: str) -> str:
