@@ -8,6 +8,7 @@ from or scores.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 
@@ -18,6 +19,7 @@ from .config import EngineConfig
 from .prefix_keys import common_prefix
 from .errors import ModelLoadError
 from .geometry import default_dtype, geometry_of
+from .gguf_model import load_tokenizer, pretrained_source
 from .kv_cache import KVCache
 from .sequence import Chunk
 
@@ -29,25 +31,28 @@ _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torc
 
 
 def _load(config: EngineConfig, device: torch.device, dtype: torch.dtype):
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM
 
     path = config.model
-    if not os.path.isdir(path):
+    folder, source = pretrained_source(path)        # a GGUF file: its folder and gguf_file=
+    if not source and not os.path.isdir(path):
         raise ModelLoadError(f"model folder {path!r} does not exist; pass the path of a local "
-                             "Hugging Face model folder (config.json, weights, tokenizer)")
+                             "Hugging Face model folder (config.json, weights, tokenizer) or of "
+                             "a GGUF file")
     log.info("Loading model %s …", path)
     try:
-        with _quiet_progress_bars():
-            hf_config = AutoConfig.from_pretrained(path)
+        with _quiet_progress_bars(gguf=bool(source)):
+            hf_config = AutoConfig.from_pretrained(folder, **source)
             model = AutoModelForCausalLM.from_pretrained(
-                path, dtype=dtype, attn_implementation=attention.register())
+                folder, config=hf_config, dtype=dtype, attn_implementation=attention.register(),
+                **source)
     except Exception as exc:  # transformers raises many types; surface one clear error
         raise ModelLoadError(f"cannot load {path!r} as a causal language model: {exc}") from exc
-    if not _has_tokenizer(path):          # checked once the folder is known to hold a model
+    if not source and not _has_tokenizer(path):   # checked once the folder is known to hold a model
         raise ModelLoadError(f"model folder {path!r} has no tokenizer files ({', '.join(_TOKENIZER_FILES)}); "
                              "save the model's tokenizer there with tokenizer.save_pretrained(folder)")
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path)
+        tokenizer = load_tokenizer(path)
     except Exception as exc:
         raise ModelLoadError(f"cannot load the tokenizer of {path!r}: {exc}") from exc
     return hf_config, tokenizer, model.to(device).eval()
@@ -65,18 +70,28 @@ def _has_tokenizer(path: str) -> bool:
 
 
 @contextlib.contextmanager
-def _quiet_progress_bars():
+def _quiet_progress_bars(gguf: bool = False):
     """transformers draws "Loading weights" bars on stderr, into the CLI's output and the
-    DB-API caller's; turn them off while loading, and back on if they were on."""
+    DB-API caller's; turn them off while loading, and back on if they were on. Its GGUF
+    dequantizing bar ignores that switch, so for a GGUF file its module's ``tqdm`` is
+    replaced by a disabled one for the duration."""
     from transformers.utils import logging as hf_logging
 
     was_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
+    bars = None
+    if gguf:
+        from transformers import modeling_gguf_pytorch_utils as bars
+
+        bar = bars.tqdm
+        bars.tqdm = functools.partial(bar, disable=True)
     try:
         yield
     finally:
         if was_on:
             hf_logging.enable_progress_bar()
+        if bars is not None:
+            bars.tqdm = bar
 
 
 class ModelRunner:
