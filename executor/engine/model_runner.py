@@ -8,7 +8,6 @@ from or scores.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 
@@ -19,7 +18,7 @@ from .config import EngineConfig
 from .prefix_keys import common_prefix
 from .errors import ModelLoadError
 from .geometry import default_dtype, geometry_of
-from .gguf_model import load_tokenizer, pretrained_source
+from .gguf_model import gguf_loading, load_tokenizer, pretrained_source
 from .kv_cache import KVCache
 from .sequence import Chunk
 
@@ -41,7 +40,7 @@ def _load(config: EngineConfig, device: torch.device, dtype: torch.dtype):
                              "a GGUF file")
     log.info("Loading model %s …", path)
     try:
-        with _quiet_progress_bars(gguf=bool(source)):
+        with _quiet_progress_bars(), gguf_loading(bool(source)):
             hf_config = AutoConfig.from_pretrained(folder, **source)
             model = AutoModelForCausalLM.from_pretrained(
                 folder, config=hf_config, dtype=dtype, attn_implementation=attention.register(),
@@ -70,28 +69,18 @@ def _has_tokenizer(path: str) -> bool:
 
 
 @contextlib.contextmanager
-def _quiet_progress_bars(gguf: bool = False):
+def _quiet_progress_bars():
     """transformers draws "Loading weights" bars on stderr, into the CLI's output and the
-    DB-API caller's; turn them off while loading, and back on if they were on. Its GGUF
-    dequantizing bar ignores that switch, so for a GGUF file its module's ``tqdm`` is
-    replaced by a disabled one for the duration."""
+    DB-API caller's; turn them off while loading, and back on if they were on."""
     from transformers.utils import logging as hf_logging
 
     was_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
-    bars = None
-    if gguf:
-        from transformers import modeling_gguf_pytorch_utils as bars
-
-        bar = bars.tqdm
-        bars.tqdm = functools.partial(bar, disable=True)
     try:
         yield
     finally:
         if was_on:
             hf_logging.enable_progress_bar()
-        if bars is not None:
-            bars.tqdm = bar
 
 
 class ModelRunner:
