@@ -74,11 +74,12 @@ def create_review_table(conn, data: str | os.PathLike, rows: int) -> None:
                  f"ORDER BY hash(reviewcontent) LIMIT {rows}")
 
 
-def calibrate_into(database: str, model: str | None) -> None:
+def calibrate_into(database: str, model: str | None, repeats: int = 3) -> None:
     """``infersql calibrate`` in this process (on the main thread), stored in ``database``."""
     from infersql.calibrate import main as calibrate
 
-    calibrate((["--model", model] if model else []) + ["--database", database, "--scale", "0.5"])
+    calibrate((["--model", model] if model else []) + ["--database", database, "--scale", "0.5",
+                                                       "--repeats", str(repeats)])
 
 
 def model_path(given: str | None, size: str) -> str:

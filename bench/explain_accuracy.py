@@ -28,12 +28,14 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="model folder or GGUF file (default: the "
                     "built-in model)")
     ap.add_argument("--rows", type=int, default=400)
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="calibration times each forward pass this many times, keeps the fastest")
     args = ap.parse_args()
     import infersql
 
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "explain.duckdb")
-        calibrate_into(db, args.model)
+        calibrate_into(db, args.model, args.repeats)
         with infersql.connect(db, model=args.model) as conn:
             create_review_table(conn, args.data, args.rows)
             conn.engine                                  # loaded before anything is timed
