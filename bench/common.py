@@ -74,15 +74,17 @@ def create_review_table(conn, data: str | os.PathLike, rows: int) -> None:
                  f"ORDER BY hash(reviewcontent) LIMIT {rows}")
 
 
-def calibrate_into(database: str, model: str | None) -> None:
+def calibrate_into(database: str, model: str | None, repeats: int = 3) -> None:
     """``infersql calibrate`` in this process (on the main thread), stored in ``database``."""
     from infersql.calibrate import main as calibrate
 
-    calibrate((["--model", model] if model else []) + ["--database", database, "--scale", "0.5"])
+    calibrate((["--model", model] if model else []) + ["--database", database, "--scale", "0.5",
+                                                       "--repeats", str(repeats)])
 
 
 def model_path(given: str | None, size: str) -> str:
-    """``given`` as is, or a random Qwen2 of ``size`` built once into the temp folder."""
+    """``given`` (a folder or a GGUF file) as is, or a random Qwen2 of ``size`` built once
+    into the temp folder."""
     if given:
         return given
     from infersql.demo_model import build_random_model
@@ -91,6 +93,39 @@ def model_path(given: str | None, size: str) -> str:
     if not (folder / "config.json").exists():
         build_random_model(folder, "qwen2", size=size, seed=0)
     return str(folder)
+
+
+def peer_folder(path: str) -> str:
+    """A Hugging Face folder of the model for the peers that read only folders (HF generate,
+    vLLM): ``path`` itself, or for a GGUF file its dequantized float32 weights, config and
+    tokenizer, written once into the temp folder, so every system runs the same weights.
+    transformers refuses ``save_pretrained`` on a GGUF-loaded model, so a fresh model of the
+    same config takes its state dict."""
+    from executor.engine.gguf_model import (gguf_loading, is_gguf_file, load_tokenizer,
+                                            pretrained_source)
+
+    if not is_gguf_file(path):
+        return path
+    st = os.stat(path)
+    folder = Path(tempfile.gettempdir()) / f"infersql-bench-{Path(path).stem}-{st.st_size}-{st.st_mtime_ns}"
+    if not (folder / "config.json").exists():
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        src, source = pretrained_source(path)
+        with gguf_loading():
+            loaded = AutoModelForCausalLM.from_pretrained(src, dtype=torch.float32, **source)
+        fresh = AutoModelForCausalLM.from_config(loaded.config, dtype=torch.float32)
+        fresh.load_state_dict(loaded.state_dict())
+        fresh.generation_config = loaded.generation_config
+        fresh.save_pretrained(folder)
+        load_tokenizer(path).save_pretrained(folder)
+    return str(folder)
+
+
+def model_label(given: str | None, size: str) -> str:
+    """How the notes name the model: its file or folder name, or the random model's size."""
+    return os.path.basename(os.path.normpath(given)) if given else f"random qwen2 {size}"
 
 
 def machine() -> str:

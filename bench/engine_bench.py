@@ -34,7 +34,8 @@ from dataclasses import dataclass
 
 import torch
 
-from common import (DEFAULT_DATA, load_rows, machine, model_path, movie_prompt, run_vllm_peer,
+from common import (DEFAULT_DATA, load_rows, machine, model_label, model_path, movie_prompt,
+                    peer_folder, run_vllm_peer,
                     sample_rows)
 
 WARMUP = [[11, 12, 13, 14] * 8, [21, 22, 23] * 9]
@@ -50,6 +51,7 @@ class Workload:
     max_tokens: int
     dtype: str
     batch_tokens: int
+    peer_path: str          # the same model as a folder, for HF and vLLM (``peer_folder``)
 
 
 def run_engine(w: Workload, prefix_caching: bool):
@@ -105,7 +107,7 @@ def _hf_model(w: Workload):
     from the model's own, so this is the only way to make HF ignore EOS like the others."""
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(w.path, dtype=getattr(torch, w.dtype)).eval()
+    model = AutoModelForCausalLM.from_pretrained(w.peer_path, dtype=getattr(torch, w.dtype)).eval()
     model.generation_config.eos_token_id = None
     return model
 
@@ -156,7 +158,7 @@ def run_hf_continuous(w: Workload):
 def run_vllm(w: Workload, python: str, block_size: int):
     """Runs bench/vllm_peer.py with the vLLM venv's python (``common.run_vllm_peer``); raises
     RuntimeError with vLLM's root-cause error line when it fails."""
-    res = run_vllm_peer(python, {"model": w.path, "prompts": w.prompts, "max_tokens": w.max_tokens,
+    res = run_vllm_peer(python, {"model": w.peer_path, "prompts": w.prompts, "max_tokens": w.max_tokens,
                                  "dtype": w.dtype, "max_batch_tokens": w.batch_tokens,
                                  "block_size": block_size})
     return res["seconds"], res["outputs"], res["block_size"], res["cached_tokens"]
@@ -171,7 +173,8 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=8)
     ap.add_argument("--size", default="medium", choices=["tiny", "small", "medium"],
                     help="size of the random Qwen2 built when --model is not given")
-    ap.add_argument("--model", help="an existing HF model folder instead of a random one")
+    ap.add_argument("--model", help="an existing HF model folder or GGUF file instead of a "
+                    "random one")
     ap.add_argument("--batch-size", type=int, default=16, help="HF generate batch size")
     ap.add_argument("--batch-tokens", type=int, default=2048,
                     help="per-iteration token budget of the engine, generate_batch and vLLM")
@@ -189,17 +192,17 @@ def main() -> None:
     logging.getLogger("transformers").setLevel(logging.ERROR)
 
     path = model_path(args.model, args.size)
-    from transformers import AutoTokenizer
+    from executor.engine.gguf_model import load_tokenizer
 
-    tok = AutoTokenizer.from_pretrained(path)
+    tok = load_tokenizer(path)
     rows = sample_rows(load_rows(args.data, "movies"), args.rows)
     prompts = [tok(movie_prompt(r)).input_ids for r in rows]
-    w = Workload(path, prompts, args.max_tokens, args.dtype, args.batch_tokens)
+    w = Workload(path, prompts, args.max_tokens, args.dtype, args.batch_tokens, peer_folder(path))
     n_prompt = sum(len(p) for p in prompts)
     total = n_prompt + len(prompts) * args.max_tokens
     notes = [f"{datetime.date.today()}, {machine()}",
              f"command: `{' '.join(['python bench/engine_bench.py', *sys.argv[1:]])}`",
-             f"model: {args.model or 'random qwen2 ' + args.size} | rows: {len(prompts)} | "
+             f"model: {model_label(args.model, args.size)} | rows: {len(prompts)} | "
              f"prompt tokens: {n_prompt} (mean {n_prompt / len(prompts):.0f}) | "
              f"new tokens per row: {args.max_tokens} | {args.dtype} | "
              f"token budget: {args.batch_tokens}"]

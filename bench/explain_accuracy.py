@@ -5,7 +5,7 @@ reviews (fields clipped to fit the built-in model's 1,024-token context), and ru
 (ANALYZE, FORMAT JSON) on a filter and on an ORDER BY ... LIMIT projection. For each operator
 it prints estimated / actual calls, prompt tokens, prefix-cached tokens and seconds.
 
-    python bench/explain_accuracy.py --data ../shared/data [--model FOLDER]
+    python bench/explain_accuracy.py --data ../shared/data [--model FOLDER_OR_GGUF]
 """
 from __future__ import annotations
 
@@ -25,14 +25,17 @@ QUERIES = [
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", default=DEFAULT_DATA)
-    ap.add_argument("--model", default=None, help="model folder (default: the built-in model)")
+    ap.add_argument("--model", default=None, help="model folder or GGUF file (default: the "
+                    "built-in model)")
     ap.add_argument("--rows", type=int, default=400)
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="calibration times each forward pass this many times, keeps the fastest")
     args = ap.parse_args()
     import infersql
 
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "explain.duckdb")
-        calibrate_into(db, args.model)
+        calibrate_into(db, args.model, args.repeats)
         with infersql.connect(db, model=args.model) as conn:
             create_review_table(conn, args.data, args.rows)
             conn.engine                                  # loaded before anything is timed

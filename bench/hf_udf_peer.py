@@ -43,6 +43,7 @@ class HFUdfPeer:
     def __init__(self, path: str, dtype: str = "float32", batch_size: int = 16) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        self.path = path                   # a folder (bench/common.py peer_folder for a GGUF)
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype)).eval()
         gen = self.model.generation_config

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from common import DEFAULT_DATA, machine, model_path, run_vllm_peer
+from common import DEFAULT_DATA, machine, model_label, model_path, peer_folder, run_vllm_peer
 from hf_udf_peer import HFUdfPeer, Stage
 from prefix_stats import PrefixStats, prefix_stats
 from query_workloads import QUERIES, Query, load_tables, write_tables
@@ -226,7 +226,8 @@ def main() -> None:
     ap.add_argument("--queries", help="comma-separated query names (default: all)")
     ap.add_argument("--seed", type=int, default=0, help="row sample and shuffle")
     ap.add_argument("--size", default="medium", choices=["tiny", "small", "medium"])
-    ap.add_argument("--model", help="an existing HF model folder instead of a random one")
+    ap.add_argument("--model", help="an existing HF model folder or GGUF file instead of a "
+                    "random one")
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
     ap.add_argument("--batch-tokens", type=int, default=2048,
                     help="per-iteration token budget of the engine and vLLM")
@@ -256,14 +257,14 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     notes = [f"{datetime.date.today()}, {machine()}",
              f"command: `{' '.join(['python bench/query_bench.py', *sys.argv[1:]])}`",
-             f"model: {args.model or 'random qwen2 ' + args.size} ({args.dtype}, "
+             f"model: {model_label(args.model, args.size)} ({args.dtype}, "
              f"{bpt} KV bytes per token) | rows per table: {rows} (shuffled, seed {args.seed}) | "
              f"token budget per iteration: {args.batch_tokens} | ample KV: {args.ample_mib} MiB"]
     started = time.perf_counter()
     tmp = tempfile.mkdtemp(prefix="query-bench-")
     paths = write_tables(args.data, rows, args.seed, tmp)
 
-    peer = HFUdfPeer(path, args.dtype)
+    peer = HFUdfPeer(peer_folder(path), args.dtype)
     peer.warm_up()
     results: list[QueryResult] = []
     for q in queries:
@@ -296,9 +297,9 @@ def main() -> None:
                                                        args.vllm_small_tables.split(","))
         for t in tables:
             if t in small_tables:
-                run_vllm(args, path, [r for r in results if r.query.table == t],
+                run_vllm(args, peer.path, [r for r in results if r.query.table == t],
                          budgets["small"][t], bpt, "small", notes)
-        run_vllm(args, path, results, args.ample_mib << 20, bpt, "ample", notes)
+        run_vllm(args, peer.path, results, args.ample_mib << 20, bpt, "ample", notes)
 
     for r in results:
         for system in ("ours", "b"):

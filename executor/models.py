@@ -1,8 +1,8 @@
-"""Which model folder a call means, and one loaded engine per (folder, settings).
+"""Which model a call means, and one loaded engine per (model, settings).
 
-A call names a registered model, a folder, or nothing (the connection's default, then the
-catalog's default, then the built-in model). Engines load on first use; a tokenizer alone
-loads without the weights, so EXPLAIN can count tokens without loading a model.
+A call names a registered model, a folder or GGUF file, or nothing (the connection's default,
+then the catalog's default, then the built-in model). Engines load on first use; a tokenizer
+alone loads without the weights, so EXPLAIN can count tokens without loading a model.
 """
 from __future__ import annotations
 
@@ -13,21 +13,32 @@ from typing import Callable
 
 from catalog import Catalog
 
+from executor.engine.errors import ModelLoadError
+from executor.engine.gguf_model import GGUFUnavailableError, gguf_header, is_gguf_file
+
 from .model_fingerprint import model_fingerprint
 from .query_errors import BadCallError, InferenceError
 
 
-def check_model_folder(path: str) -> None:
-    """Raise BadCallError naming what ``path`` is when it is not a folder, since "does not
-    exist" misleads a user who passed a weights file or a GGUF file that is right there."""
+def check_model_path(path: str) -> None:
+    """Raise BadCallError naming what ``path`` is when it is neither a model folder nor a
+    readable GGUF file, since "does not exist" misleads a user who passed a weights file that
+    is right there. A GGUF file is checked now (its header, its size, the packages that read
+    it), so a damaged download fails at connect() or registration, not at the first query."""
     if os.path.isdir(path):
         return
-    folder = "a Hugging Face model folder (config.json, weights, tokenizer files)"
+    folder = "a Hugging Face model folder (config.json, weights, tokenizer files) or a GGUF file"
     if not os.path.exists(path):
-        raise BadCallError(f"model folder {path!r} does not exist; pass the path of {folder}")
-    if path.lower().endswith(".gguf"):
-        raise BadCallError(f"model {path!r} is a GGUF file, and GGUF files are not supported "
-                           f"yet; pass {folder}")
+        what = "model file" if path.lower().endswith(".gguf") else "model folder"
+        raise BadCallError(f"{what} {path!r} does not exist; pass the path of {folder}")
+    if is_gguf_file(path):
+        try:
+            gguf_header(path)
+        except GGUFUnavailableError as exc:
+            raise InferenceError(str(exc)) from exc
+        except ModelLoadError as exc:
+            raise BadCallError(str(exc)) from exc
+        return
     parent = os.path.dirname(os.path.abspath(path))
     hint = (f"; pass its folder, {parent!r}" if os.path.isfile(os.path.join(parent, "config.json"))
             else f"; pass {folder}")
@@ -48,7 +59,7 @@ class ModelPool:
         self.lock = threading.RLock()       # one engine call at a time; tokenizers too
 
     def resolve(self, name: str | None) -> tuple[str, dict]:
-        """(folder, engine options) of a model name, a folder path, or the default."""
+        """(path, engine options) of a model name, a folder or GGUF file, or the default."""
         if name is None:
             name = self.default_model
         if name is None:
@@ -64,10 +75,11 @@ class ModelPool:
         if os.path.isdir(name):
             return os.path.abspath(name), {}
         if os.sep in name or name.startswith(".") or os.path.exists(name):
-            check_model_folder(name)
+            check_model_path(name)                  # a GGUF file passes; anything else raises
+            return os.path.abspath(name), {}
         known = ", ".join(e.name for e in self.catalog.models()) or "none registered"
         raise BadCallError(f"unknown model {name!r} (registered: {known}); register it with "
-                           "connection.register_model(name, folder) or pass a model folder")
+                           "connection.register_model(name, path) or pass a model folder or GGUF file")
 
     def settings(self, name: str | None) -> tuple[str, dict]:
         """(folder, engine options): the connection's options under the model's own; the
@@ -127,9 +139,9 @@ class ModelPool:
         path, _ = self.settings(name)
         with self.lock:
             if path not in self._tokenizers:
-                from transformers import AutoTokenizer
+                from executor.engine.gguf_model import load_tokenizer
                 try:
-                    self._tokenizers[path] = AutoTokenizer.from_pretrained(path)
+                    self._tokenizers[path] = load_tokenizer(path)
                 except Exception as exc:       # noqa: BLE001 - any loading failure, said plainly
                     raise InferenceError(f"model {name or path!r}: cannot load its tokenizer "
                                          f"({type(exc).__name__}: {exc})") from exc

@@ -20,12 +20,21 @@ log = logging.getLogger(__name__)
 
 
 def _resolve_model(name: str | None, con) -> str:
-    """A folder, a model registered in the database's catalog, or the built-in model."""
+    """A folder or GGUF file, a model registered in the database's catalog, or the built-in
+    model."""
     if name is None:
         from .demo_model import default_model_path
 
         return str(default_model_path())
     if os.path.isdir(name):
+        return os.path.abspath(name)
+    if os.path.isfile(name):
+        from executor.models import check_model_path
+
+        try:
+            check_model_path(name)              # a GGUF file passes; any other file says why
+        except Exception as exc:                # noqa: BLE001 - its message names the fix
+            raise SystemExit(f"infersql calibrate: {exc}") from exc
         return os.path.abspath(name)
     if con is not None:
         from catalog import Catalog
@@ -34,13 +43,15 @@ def _resolve_model(name: str | None, con) -> str:
         if entry is not None:
             return entry.path
     raise SystemExit(f"infersql calibrate: model {name!r} is neither a model folder nor a "
-                     "model registered in the database; pass a Hugging Face model folder")
+                     "model registered in the database; pass a Hugging Face model folder or a "
+                     "GGUF file")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="infersql calibrate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", help="model folder or registered name (default: the built-in model)")
+    ap.add_argument("--model", help="model folder, GGUF file or registered name (default: the "
+                    "built-in model)")
     ap.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     ap.add_argument("--dtype", choices=["float32", "bfloat16", "float16"],
                     help="default: float32 on CPU, bfloat16 on CUDA")

@@ -47,7 +47,8 @@ def _parse(argv):
     ap.add_argument("paths", nargs="*", metavar="DATABASE|FILE.sql",
                     help="a DuckDB database file and/or a .sql file to run")
     ap.add_argument("-c", "--command", help="SQL (and dot commands) to run, then exit")
-    ap.add_argument("-m", "--model", help="Hugging Face model folder or registered model name")
+    ap.add_argument("-m", "--model",
+                    help="Hugging Face model folder, GGUF file or registered model name")
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cpu)")
     ap.add_argument("--read-only", action="store_true",
                     help="open the database read-only: LLM queries run, results are not stored")

@@ -16,7 +16,7 @@ import duckdb
 from catalog import Catalog
 from catalog.selectivity import SelectivityFeedback
 from executor.llm_runtime import LLMRuntime
-from executor.models import check_model_folder
+from executor.models import check_model_path
 
 from . import exceptions as exc
 from .cursor import Cursor
@@ -135,13 +135,13 @@ class Connection:
             raise exc.translate(error) from error
 
     def register_model(self, name: str, path: str, default: bool = False, **engine_options) -> None:
-        """Make ``model := 'name'`` resolve to a local Hugging Face folder (kept in the
-        database, so later sessions know it too)."""
+        """Make ``model := 'name'`` resolve to a local Hugging Face folder or GGUF file (kept
+        in the database, so later sessions know it too)."""
         self._check()
         path = os.fspath(path)
         check_engine_options(engine_options)
         try:
-            check_model_folder(path)
+            check_model_path(path)
             self.catalog.register_model(name, os.path.abspath(path), engine_options, default)
         except Exception as error:
             raise exc.translate(error) from error

@@ -10,6 +10,7 @@ of help that ``.help`` prints, so adding one is one entry.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
@@ -139,7 +140,8 @@ def _model_name(shell: "Shell") -> str:
 def _model(shell: "Shell", args: list[str]) -> bool:
     config = shell.conn.runtime.models.engine_config(None)    # without loading the model
     loaded = shell.conn.runtime.models.loaded_engine(None) is not None
-    lines = [f"model: {_model_name(shell)}", f"folder: {config.model}",
+    where = "folder" if os.path.isdir(config.model) else "file"        # a GGUF file
+    lines = [f"model: {_model_name(shell)}", f"{where}: {config.model}",
              f"loaded: {'yes' if loaded else 'no (it loads at the first LLM call)'}", "engine:"]
     lines += [f"  {f.name} = {getattr(config, f.name)}"
               for f in dataclasses.fields(config) if f.name != "model"]
@@ -203,7 +205,7 @@ COMMANDS: dict[str, Command] = {
     ".read": Command(_read, ".read FILE", "run the SQL and dot commands in FILE"),
     ".output": Command(_output, ".output [FILE]", "send results to FILE (no argument: the screen)"),
     ".open": Command(_open, ".open FILE", "close this database and open FILE"),
-    ".model": Command(_model, ".model", "the default model: name, folder, engine settings"),
+    ".model": Command(_model, ".model", "the default model: name, folder or file, engine settings"),
     ".cache": Command(_cache, ".cache [clear]", "how many LLM answers are cached; clear them"),
     ".threads": Command(_threads, ".threads N", "threads for DuckDB and the model (torch)"),
     ".show": Command(_show, ".show", "current settings: database, model, mode, bail, ..."),

@@ -9,8 +9,13 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 @functools.lru_cache(maxsize=8)
 def load(path: str):
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
-    return AutoTokenizer.from_pretrained(path), model
+    """A model folder, or a GGUF file through transformers' own GGUF loading (AutoTokenizer
+    too, not the engine's shortcut to the same tokenizer)."""
+    from executor.engine.gguf_model import pretrained_source
+
+    folder, source = pretrained_source(path)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **source).eval()
+    return AutoTokenizer.from_pretrained(folder, **source), model
 
 
 def greedy(path: str, prompt_ids: list[int], max_new_tokens: int,

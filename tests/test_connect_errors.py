@@ -48,11 +48,13 @@ def test_a_weights_file_is_not_a_folder(tiny_model):
             assert f"pass its folder, {tiny_model!r}" in message
 
 
-def test_a_gguf_file_says_gguf_is_not_supported(tmp_path):
+def test_a_damaged_gguf_file_fails_at_connect_naming_it(tmp_path):
+    pytest.importorskip("gguf")
+    pytest.importorskip("accelerate")
     gguf = tmp_path / "smollm2-135m.Q4_1.gguf"
     gguf.write_bytes(b"GGUF")
     with pytest.raises(infersql.ProgrammingError,
-                       match="GGUF file, and GGUF files are not supported yet.*Hugging Face"):
+                       match="cannot read the GGUF file .*smollm2-135m.Q4_1.gguf.*truncated"):
         infersql.connect(model=str(gguf))
 
 

@@ -6,8 +6,9 @@ reads each decoding sequence's whole KV (``decode_kv``), prefill attention that 
 a chunk and linear in the cached context before it (``prefill_attn`` = Σ c² + 2·c·m, and
 ``prefill_cached`` = Σ m for the gather), fixed per-iteration, per-phase and per-sequence
 overheads, and host copies for swapped blocks. Beside the iteration terms, ``request`` prices
-the work each request costs outside any iteration (the chat template and tokenizer, admission,
-building its output), which a filter over many short rows pays once per row. Written per layer,
+what each request costs beyond its iterations' price (admission, scoring, building its
+output, and what single-pass iterations cost over the calibrated fastest-of-repeats ones), which a filter over many short rows pays once per row; calibration
+fits it on whole ``generate`` calls (``cost_fit.request_seconds``). Written per layer,
 t = L·[a_o·N + b_o + a_d·ΣKV_decode + b_d + s_d·B_d + a_p·Σ(c_i² + 2·c_i·m_i) + b_p + s_p·P +
 m_p·Σm_i]; here the layer count L is folded into the coefficients, which ``fit`` finds by least
 squares on measured iterations (``cost_fit.py``, run by ``infersql calibrate``), weighted for
@@ -65,7 +66,7 @@ class IterationShape:
 
 
 TERMS = tuple(f.name for f in fields(IterationShape))
-REQUEST = "request"        # seconds per request outside the iterations; not an iteration term
+REQUEST = "request"        # seconds per request beyond its iterations' price; not an iteration term
 
 # Rough device figures for the uncalibrated default. CPU: 2 cores of an AMD EPYC with
 # AVX512-BF16, measured at 130-160 GFLOP/s on 2048² fp32 matrix products and 380 in bf16;
@@ -106,7 +107,7 @@ class CostModel:
                 + c.get("prefill_cached", 0) * cached)
 
     def request_seconds(self, requests: int) -> float:
-        """Seconds ``requests`` requests cost outside the iterations (see ``REQUEST``)."""
+        """Seconds ``requests`` requests cost beyond their iterations' price (``REQUEST``)."""
         return requests * self.coefficients.get(REQUEST, 0.0)
 
     def swap_seconds(self, blocks: int) -> float:

@@ -58,12 +58,18 @@ def geometry_of(config) -> ModelGeometry:
 
 
 def read_geometry(model_path: str) -> ModelGeometry:
-    """The geometry of a Hugging Face model folder, from its config.json (no weights read)."""
+    """The geometry of a Hugging Face model folder, from its config.json, or of a GGUF file,
+    from its metadata (no weights read either way)."""
+    from .gguf_model import gguf_config, is_gguf_file
+
+    if is_gguf_file(model_path):
+        return geometry_of(gguf_config(model_path))
     path = os.path.join(model_path, "config.json")
     if not os.path.exists(path):
         from .errors import ModelLoadError
 
-        raise ModelLoadError(f"no config.json in {model_path!r}; pass a Hugging Face model folder")
+        raise ModelLoadError(f"no config.json in {model_path!r}; pass a Hugging Face model folder "
+                             "or a GGUF file")
     with open(path) as f:
         raw = json.load(f)
     return geometry_of(raw.get("text_config") or raw)

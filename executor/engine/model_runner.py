@@ -18,6 +18,7 @@ from .config import EngineConfig
 from .prefix_keys import common_prefix
 from .errors import ModelLoadError
 from .geometry import default_dtype, geometry_of
+from .gguf_model import gguf_loading, load_tokenizer, pretrained_source
 from .kv_cache import KVCache
 from .sequence import Chunk
 
@@ -29,25 +30,28 @@ _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torc
 
 
 def _load(config: EngineConfig, device: torch.device, dtype: torch.dtype):
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM
 
     path = config.model
-    if not os.path.isdir(path):
+    folder, source = pretrained_source(path)        # a GGUF file: its folder and gguf_file=
+    if not source and not os.path.isdir(path):
         raise ModelLoadError(f"model folder {path!r} does not exist; pass the path of a local "
-                             "Hugging Face model folder (config.json, weights, tokenizer)")
+                             "Hugging Face model folder (config.json, weights, tokenizer) or of "
+                             "a GGUF file")
     log.info("Loading model %s …", path)
     try:
-        with _quiet_progress_bars():
-            hf_config = AutoConfig.from_pretrained(path)
+        with _quiet_progress_bars(), gguf_loading(bool(source)):
+            hf_config = AutoConfig.from_pretrained(folder, **source)
             model = AutoModelForCausalLM.from_pretrained(
-                path, dtype=dtype, attn_implementation=attention.register())
+                folder, config=hf_config, dtype=dtype, attn_implementation=attention.register(),
+                **source)
     except Exception as exc:  # transformers raises many types; surface one clear error
         raise ModelLoadError(f"cannot load {path!r} as a causal language model: {exc}") from exc
-    if not _has_tokenizer(path):          # checked once the folder is known to hold a model
+    if not source and not _has_tokenizer(path):   # checked once the folder is known to hold a model
         raise ModelLoadError(f"model folder {path!r} has no tokenizer files ({', '.join(_TOKENIZER_FILES)}); "
                              "save the model's tokenizer there with tokenizer.save_pretrained(folder)")
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path)
+        tokenizer = load_tokenizer(path)
     except Exception as exc:
         raise ModelLoadError(f"cannot load the tokenizer of {path!r}: {exc}") from exc
     return hf_config, tokenizer, model.to(device).eval()
