@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 from . import sql_types
 from .llm_kinds import BY_KIND, KINDS
@@ -86,14 +87,22 @@ class LLMCall:
         (so the optimizer may reorder them); the raw form is the value itself."""
         if self.instruction is None:
             return None if values[0] in (None, "") else str(values[0])
-        pairs = list(zip(self.field_names, values))
+        head, labels, tail = self._frame
         if self.field_permutation is not None:
-            pairs = [pairs[i] for i in self.field_permutation]
-        lines = [self.instruction] + [f"{n}: {'NULL' if v is None else v}" for n, v in pairs]
+            values = [values[i] for i in self.field_permutation]
+        return head + "".join([f"{label}{'NULL' if v is None else v}\n"
+                               for label, v in zip(labels, values)]) + tail
+
+    @cached_property
+    def _frame(self) -> tuple[str, tuple[str, ...], str]:
+        """What every row's prompt shares, built once per call rather than once per row (a
+        LIMIT's candidates can number tens of thousands): the instruction line, each field's
+        ``name: `` label in prompt order, and the closing hint line."""
+        names = self.field_names
+        if self.field_permutation is not None:
+            names = tuple(names[i] for i in self.field_permutation if i < len(names))
         hint = BY_KIND[self.kind].hint(self.labels, self.returns)
-        if hint is not None:
-            lines.append(hint)
-        return "\n".join(lines) + "\n"
+        return self.instruction + "\n", tuple(f"{n}: " for n in names), "" if hint is None else hint + "\n"
 
     def decode(self, text: str | None):
         """The SQL value of a stored answer; ``sql_types.CastFailure`` when a typed answer does

@@ -19,9 +19,10 @@ from typing import Callable
 from catalog import Catalog
 
 from . import overflow
+from .limit_stream import StopAfter, stream
 from .llm_call import LLMCall
 from .models import ModelPool
-from .plan import DEFAULT_SELECTIVITY, PREFIX
+from .plan import PREFIX
 from .prefix_sharing import prefix_sorted, trie_tokens
 from .progress import Progress, ProgressTracker
 from .query_errors import InferenceError, QueryCancelled
@@ -53,17 +54,6 @@ class PromptBatch:
         if self.sampled is not None:
             return list(self.sampled)
         return [None if p is None else self.answers.get(p) for p in self.prompts]
-
-
-@dataclass(frozen=True)
-class StopAfter:
-    """A LIMIT's filter: enough once ``rows`` distinct prompts got an answer in ``passes``."""
-
-    passes: tuple[str, ...]
-    rows: int
-
-    def passed(self, answers: dict, prompts: list[str]) -> int:
-        return sum(answers[p] in self.passes for p in prompts if p in answers)
 
 
 class LLMRuntime:
@@ -117,23 +107,18 @@ class LLMRuntime:
             batch.inferred = len(todo)
             return batch
         batch.answers = memo = {} if memo is None else memo
+        if stop is not None:             # waves: only what they reach is looked up, tokenized
+            stream(self, batch, stop, order, stats, should_stop)
+            return batch
         new = [p for p in batch.unique if p not in memo]
-        known = self.lookup(call, new, stats)
-        self.tracker.progress.cached_rows += len(known)
-        memo.update(known)
+        self.recall(call, new, stats, memo)
         todo = [p for p in new if p not in memo]
         if todo:
             self.engine_for(call)        # load it now: its tokenizer serves the ordering too
-        if stop is not None and stop.passed(memo, batch.unique) >= stop.rows:
-            return batch
         todo, ids = self.ordered(call, todo, order)
         batch.inferred = len(todo)
-        if stop is None:
-            memo.update(zip(todo, self.infer(call, todo, stats, prompt_ids=ids, future=future,
-                                             should_stop=should_stop,
-                                             rows_of=batch.first_row.get)))
-        else:
-            self._stream(batch, todo, ids, stop, stats, should_stop)
+        memo.update(zip(todo, self.infer(call, todo, stats, prompt_ids=ids, future=future,
+                                         should_stop=should_stop, rows_of=batch.first_row.get)))
         return batch
 
     def prepare(self, call: LLMCall, rows: list[tuple]) -> PromptBatch:
@@ -159,6 +144,14 @@ class LLMRuntime:
             return {}
         known = self.catalog.cached(self.models.cache_key(call.model), call.options_key(), prompts)
         stats.cache_hits += len(known)
+        return known
+
+    def recall(self, call: LLMCall, prompts: list[str], stats: StatementStats,
+               memo: dict) -> dict[str, str | None]:
+        """``lookup``, with the answers found put in ``memo`` and shown as cached rows."""
+        known = self.lookup(call, prompts, stats)
+        self.tracker.progress.cached_rows += len(known)
+        memo.update(known)
         return known
 
     def tokenize(self, call: LLMCall, prompts: list[str]) -> list[list[int]]:
@@ -238,7 +231,6 @@ class LLMRuntime:
         # What the engine will compute: shared prefixes once (their prefix-cache hits are no
         # work), and each row's decode budget.
         p.tokens_total += trie_tokens(prompt_ids) + decode_budget * len(prompts)
-        before = engine.stats.as_dict()
         tokens_before = p.tokens
 
         def on_progress(done: int, total: int) -> None:
@@ -248,8 +240,10 @@ class LLMRuntime:
                         - before["prefilled_tokens"] - before["decoded_tokens"])
             self.tracker.notify()
 
-        started = time.perf_counter()
         with self.models.lock:
+            # Engine time only: a DuckDB thread waiting here for another's batch is not
+            # inferring, and statement timing (EXPLAIN ANALYZE) subtracts this from wall time.
+            started, before = time.perf_counter(), engine.stats.as_dict()
             try:
                 engine.generate(reqs, progress=on_progress, on_result=on_result,
                                 should_stop=stop, future=future)
@@ -265,29 +259,6 @@ class LLMRuntime:
                 stats.add_engine_delta(before, engine.stats.as_dict())
                 stats.seconds += time.perf_counter() - started
         return answers
-
-    def _stream(self, batch: PromptBatch, todo: list[str], ids, stop: StopAfter,
-                stats: StatementStats, should_stop) -> None:
-        """Requests go in waves sized to what should still be needed at the selectivity seen
-        so far, and each wave stops as soon as enough rows passed."""
-        memo = batch.answers
-        passed = [stop.passed(memo, batch.unique)]
-
-        def enough(prompt: str, text: str) -> bool:
-            passed[0] += text in stop.passes
-            return passed[0] >= stop.rows
-
-        done = 0
-        while done < len(todo) and passed[0] < stop.rows:
-            seen = sum(p in memo for p in todo[:done])
-            rate = max(passed[0] / seen, 0.05) if seen else DEFAULT_SELECTIVITY
-            wave = min(len(todo) - done, max(8, int(1.5 * (stop.rows - passed[0]) / rate) + 1))
-            part = slice(done, done + wave)
-            answers = self.infer(batch.call, todo[part], stats, prompt_ids=ids and ids[part],
-                                 should_stop=should_stop, enough=enough,
-                                 rows_of=batch.first_row.get)
-            memo.update((p, a) for p, a in zip(todo[part], answers) if a is not None)
-            done += wave
 
 
 def _describe(call: LLMCall, exc, prompts: list[str], rows_of) -> str:

@@ -96,6 +96,8 @@ class PhysicalPlan:
     members: dict[str, str] = field(default_factory=dict)   # membership UDF -> the call's UDF
     planned: bool = True                             # False: optimizer off, all lazy
     explain: str = ""
+    sampled: StatementStats = field(default_factory=StatementStats)   # samples of calls that
+                                                     # were then left lazy: no operator owns them
 
     def memo(self, op: LLMOperator) -> dict[str, str | None]:
         """The answers an operator fills (shared by every occurrence of its call)."""

@@ -2,6 +2,7 @@
 cursors can run in different threads at the same time."""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 
 import duckdb
@@ -114,6 +115,7 @@ class Cursor:
         self._take(con, materialize=False)
 
     def _run_llm_statement(self, con, sql: str, parameters, optimize: bool) -> None:
+        started = time.perf_counter()           # EXPLAIN ANALYZE's timing counts the parse
         planned = plan_statement(sql) if mentions_llm(sql) else None
         if planned is None or not planned.udfs:   # not every statement of a script has calls
             self._run_plain(con, sql, parameters)
@@ -122,7 +124,7 @@ class Cursor:
         planner = StatementPlanner(con, conn.runtime, planned, sql, parameters,
                                    optimize=optimize, reorder_fields=conn.reorder_fields,
                                    feedback=conn.feedback)
-        run_statement(con, conn.runtime, planner, self)
+        run_statement(con, conn.runtime, planner, self, started)
 
     # ---- the executor's result sink (executor.statement.ResultSink) -------------------------
     def take_result(self, con) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 
+from executor.limit_stream import send_order
 from executor.plan import DEFAULT_SELECTIVITY, Estimate, EngineView, LLMOperator, PhysicalPlan
 from executor.prefix_sharing import hit_rate, prefix_sorted
 from executor.statement_stats import StatementStats
@@ -56,7 +57,7 @@ def _estimate(op: LLMOperator, plan: PhysicalPlan, ctx: PlanningContext, lent, u
         e.rows, e.distinct, e.exact_rows = len(rows), len(prompts), True
         scale = 1.0
     else:
-        found = profile_of(op.call, op.independent_sql, ctx, with_tokens=False)
+        found = profile_of(op.call, op.independent_sql, ctx)
         if found is None:
             return
         scale = 1.0
@@ -69,6 +70,8 @@ def _estimate(op: LLMOperator, plan: PhysicalPlan, ctx: PlanningContext, lent, u
         prompts = found.prompts
         e.rows = round(len(found.rows) * scale)
         e.distinct = round(len(prompts) * scale)
+    if op.stream_limit is not None:
+        prompts = _first_waves(op, prompts, memo)
     new = [p for p in prompts if p not in memo]
     cached = ctx.runtime.lookup(op.call, new, StatementStats())
     memo.update(cached)
@@ -78,14 +81,19 @@ def _estimate(op: LLMOperator, plan: PhysicalPlan, ctx: PlanningContext, lent, u
     todo = [p for p in prompts if p not in cached and p not in inferred]
     inferred.update(todo)
     e.cache_hits = round(len(cached) * scale)
-    if any(p not in memo for p in todo):
+    if any(p not in memo for p in todo) or op.stream_limit is not None:
         unknown.add(op.binding)
-    if op.stream_limit is not None and todo:
-        sel = op.selectivity or DEFAULT_SELECTIVITY
-        passed = sum(memo.get(p) in (op.passes or ()) for p in prompts if p in memo)
-        need = max(op.stream_limit - passed, 0)
-        todo = todo[:min(len(todo), math.ceil(need / max(sel, 1e-3)))]
     _tokens_and_time(op, e, ctx, todo, scale)
+
+
+def _first_waves(op: LLMOperator, prompts: list[str], memo: dict) -> list[str]:
+    """The prompts a streamed LIMIT should reach, in the order it reaches them
+    (``executor.limit_stream``): as many as its LIMIT needs at the predicate's selectivity.
+    Only they are looked up and tokenized, as in the run."""
+    sel = op.selectivity or DEFAULT_SELECTIVITY
+    passed = sum(memo.get(p) in (op.passes or ()) for p in prompts if p in memo)
+    need = math.ceil(max(op.stream_limit - passed, 0) / max(sel, 1e-3))
+    return send_order([p for p in prompts if p not in memo], op.order)[:need]
 
 
 def _tokens_and_time(op: LLMOperator, e: Estimate, ctx: PlanningContext, todo: list[str],

@@ -13,7 +13,8 @@ picks the field order with the highest prefix hit rate over the call's rows::
     LLM_FILTER('Recommend?', review, movie_info, field_order := 'auto')
     -- movie_info is shared by every review of a movie: it goes first
 
-Otherwise EXPLAIN shows the hit rate that the reordering would reach.
+Otherwise EXPLAIN shows the hit rate that the reordering would reach; a statement that is
+not explained skips that search.
 """
 from __future__ import annotations
 
@@ -39,9 +40,10 @@ def prefix_order(plan: LogicalPlan, ctx: PlanningContext) -> LogicalPlan:
         if len(call.field_names) < 2:
             continue
         if call.sql not in chosen:
-            found = profile(node, plan, ctx, with_tokens=False)
-            best = best_field_order(call, found.rows) if found is not None else None
             auto = call.field_order == "auto" or plan.reorder_fields
+            # The search serves a reordering, or EXPLAIN's figure of what one would gain.
+            found = profile(node, plan, ctx) if auto or plan.explain else None
+            best = best_field_order(call, found.head(_SEARCH_ROWS)) if found is not None else None
             node.estimate.hit_rate_fields_auto = best[1] if best else None
             chosen[call.sql] = (dataclasses.replace(call, field_permutation=best[0])
                                 if auto and best and best[0] != tuple(range(len(best[0])))
