@@ -7,6 +7,7 @@ renders one prompt per row from it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -82,7 +83,7 @@ class LLMCall:
         decoding options (the prompt itself carries instruction, fields and hint)."""
         return json.dumps([self.model, self.options_key()])
 
-    def render(self, values: list) -> str | None:
+    def render(self, values: Sequence) -> str | None:
         """The prompt for one row. Fields become ``name: value`` lines after the instruction
         (so the optimizer may reorder them); the raw form is the value itself."""
         if self.instruction is None:

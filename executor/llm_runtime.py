@@ -122,21 +122,22 @@ class LLMRuntime:
         return batch
 
     def prepare(self, call: LLMCall, rows: list[tuple]) -> PromptBatch:
-        """Render one prompt per row (shortened to fit the context where the call asks for
-        it), and find the distinct ones."""
-        if call.on_overflow != "truncate":
-            prompts = [call.render(list(values)) for values in rows]
-        else:
-            engine = self.engine_for(call)
-            with self.models.lock:        # the engine's tokenizer is not shared across threads
-                limit = overflow.budget(call, engine.tokenizer, engine.max_model_len)
-                prompts = [overflow.fit(call, list(values), engine.tokenizer, limit)
-                           for values in rows]
+        """Render one prompt per row, and find the distinct ones."""
+        prompts = self.render(call, rows)
         first_row: dict[str, tuple] = {}
         for p, r in zip(prompts, rows):
             if p is not None:
                 first_row.setdefault(p, r)
         return PromptBatch(call, prompts, first_row)
+
+    def render(self, call: LLMCall, rows: list[tuple]) -> list[str | None]:
+        """One prompt per row, shortened to fit the context where the call asks for it."""
+        if call.on_overflow != "truncate":
+            return [call.render(values) for values in rows]
+        engine = self.engine_for(call)
+        with self.models.lock:        # the engine's tokenizer is not shared across threads
+            limit = overflow.budget(call, engine.tokenizer, engine.max_model_len)
+            return [overflow.fit(call, list(values), engine.tokenizer, limit) for values in rows]
 
     def lookup(self, call: LLMCall, prompts: list[str], stats: StatementStats) -> dict[str, str | None]:
         """Answers the result cache already holds for these (distinct) prompts."""

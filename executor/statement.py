@@ -97,6 +97,7 @@ def run_statement(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime, planner: 
                 totals.append(total_stats(result[0], state))
                 sink.take_stats(totals[0])
     physical = result[0]
+    clock.lap(FINAL_PASS)                   # its UDFs removed
     failures = state.lazy.cast_failures
     if failures:
         log.warning("%d typed answer%s did not fit %s type and read NULL (cursor.stats."
@@ -104,6 +105,7 @@ def run_statement(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime, planner: 
                     "s" if failures != 1 else "", "their" if failures != 1 else "its")
     if planner.explain != EXPLAIN:
         planner.finished(physical)
+        clock.lap(PLANNING)                 # the optimizer's feedback from the run
     if planner.explain:
         analyze = planner.explain == EXPLAIN_ANALYZE
         lines = planner.explain_lines(physical, totals[0] if analyze else None,
