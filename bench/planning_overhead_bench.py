@@ -116,21 +116,27 @@ def pair_join(args) -> None:
               f"{t['final_pass']:.3f} |")
 
 
-def compare(title: str, model: str, cases: list[tuple[str, Callable, str]]) -> None:
-    """Planned against unplanned for each (name, setup, sql); answers must agree where the
-    query's rows are fixed (ORDER BY over the whole result)."""
-    print(f"\n#### {title}\n")
+def compare(title: str, model: str, cases: list[tuple[str, Callable, str]], repeat: int) -> None:
+    """Planned against unplanned for each (name, setup, sql), the median of ``repeat`` runs
+    each, alternated; answers must agree where the query's rows are fixed (ORDER BY over the
+    whole result)."""
+    print(f"\n#### {title} (median of {repeat} runs each)\n")
     print("| query | planned s | unplanned s | planned / unplanned | "
           "planned / (1.1 x unplanned + 0.5) | same rows |")
     print("|---|---:|---:|---:|---:|---|")
     worst = 0.0
     for name, setup, sql in cases:
-        p, u = timed(model, setup, sql, True), timed(model, setup, sql, False)
-        bound = never_slower(p.seconds, u.seconds)
-        worst = max(worst, bound)
-        same = "yes" if sorted(map(repr, p.rows)) == sorted(map(repr, u.rows)) else "NO"
-        print(f"| {name} | {p.seconds:.2f} | {u.seconds:.2f} | {p.seconds / u.seconds:.2f} | "
-              f"{bound:.2f} | {same} |")
+        runs = [(timed(model, setup, sql, True), timed(model, setup, sql, False))
+                for _ in range(repeat)]
+        p = statistics.median(r[0].seconds for r in runs)
+        u = statistics.median(r[1].seconds for r in runs)
+        worst = max(worst, never_slower(p, u))
+        planned_rows, unplanned_rows = runs[0][0].rows, runs[0][1].rows
+        same = ("any rows (LIMIT without ORDER BY)" if " ORDER BY " not in sql.upper()
+                and " LIMIT " in sql.upper() else
+                "yes" if sorted(map(repr, planned_rows)) == sorted(map(repr, unplanned_rows))
+                else "NO")
+        print(f"| {name} | {p:.2f} | {u:.2f} | {p / u:.2f} | {never_slower(p, u):.2f} | {same} |")
     print(f"\nworst planned / (1.1 x unplanned + 0.5): {worst:.2f}")
 
 
@@ -155,7 +161,7 @@ def query_cases(args) -> list[tuple[str, Callable, str]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workloads", default="pairs,suite,query", help="comma-separated")
-    ap.add_argument("--repeat", type=int, default=3, help="pair-join runs of each kind")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each query, planned and not")
     ap.add_argument("--pair-model", help="model folder for the pair join (default: built-in)")
     ap.add_argument("--data", default=str(DEFAULT_DATA), help="folder with movies.csv etc.")
     ap.add_argument("--rows", type=int, help="query_bench rows per table (default: its --quick)")
@@ -170,13 +176,14 @@ def main() -> None:
         pair_join(args)
     if "suite" in wanted:
         compare("Equivalence suites' queries (tiny random Qwen2)", model_path(None, "tiny"),
-                suite_cases())
+                suite_cases(), args.repeat)
     if "query" in wanted:
         if not os.path.isdir(args.data):
             print(f"\n(query_bench's queries skipped: no data at {args.data})")
         else:
             compare(f"query_bench's queries (random Qwen2 {args.size}, rows "
-                    f"{args.rows or 'as --quick'})", model_path(None, args.size), query_cases(args))
+                    f"{args.rows or 'as --quick'})", model_path(None, args.size), query_cases(args),
+                    args.repeat)
     print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

@@ -75,7 +75,7 @@ def stream(runtime: "LLMRuntime", batch: "PromptBatch", stop: StopAfter, order: 
         passed[0] += sum(text in stop.passes for text in known.values())
         rest = [p for p in wave if p not in memo]
         if rest and passed[0] < stop.rows:
-            runtime.engine_for(call)        # loaded before tokenizing: its tokenizer serves
+            runtime.engine_for(call)        # loaded first: its tokenizer then tokenizes
             rest, ids = runtime.ordered(call, rest, order)
             batch.inferred += len(rest)
             answers = runtime.infer(call, rest, stats, prompt_ids=ids, should_stop=should_stop,

@@ -3,8 +3,11 @@
 Rows and distinct prompts are counted, not guessed, wherever the operator's input depends on
 nothing unknown: DuckDB runs its driver query (relational work only), and the answers the
 result cache or an earlier sample already holds count as known. An operator after an LLM
-predicate whose answers are not known yet is estimated from its input without that predicate,
-scaled by the predicate's selectivity (feedback, sample, or the default).
+predicate whose answers are not known yet is estimated from its input without that predicate:
+its rows scaled by the predicate's selectivity (feedback, sample, or the default), its tokens
+and time from as many of those prompts, spread evenly over them. A streamed LIMIT is
+estimated over the prompts its first waves reach (in the order it sends them). So EXPLAIN,
+too, tokenizes and simulates about what the statement would infer, not every candidate.
 
 Tokens come from the model's tokenizer; tokens served by the prefix cache, seconds and KV
 memory from the engine simulator (the engine's own scheduler and block manager, priced by the
@@ -24,7 +27,7 @@ from executor.prefix_sharing import hit_rate, prefix_sorted
 from executor.statement_stats import StatementStats
 
 from .context import PlanningContext
-from .profile import profile_of
+from .profile import profile_of, spread
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,10 @@ def _estimate(op: LLMOperator, plan: PhysicalPlan, ctx: PlanningContext, lent, u
         prompts = found.prompts
         e.rows = round(len(found.rows) * scale)
         e.distinct = round(len(prompts) * scale)
+        if scale < 1.0:
+            # As many prompts as should survive, spread over the candidates: only they are
+            # looked up, tokenized and simulated (the survivors' sharing, not all candidates').
+            prompts, scale = spread(prompts, e.distinct), 1.0
     if op.stream_limit is not None:
         prompts = _first_waves(op, prompts, memo)
     new = [p for p in prompts if p not in memo]

@@ -12,8 +12,8 @@
 EXPLAIN ANALYZE ends with the statement's totals and where its wall time went (the parts add
 up to it; ``executor/statement_times.py``)::
 
-    Total: llm_calls=30 cache_hits=0 prompt_tokens=3010 ...
-    Time: 0.412 s = planning 0.120 (preparing requests 0.080) + driver queries 0.040 + ...
+    Total: llm_calls=9 cache_hits=0 prompt_tokens=282 cached_tokens=273 ... seconds=0.062
+    Time: 0.185 s = planning 0.113 (preparing requests 0.020) + driver queries 0.004 + ...
 
 Each scope (the query, a CTE, a subquery) is one chain: its relational input at the bottom,
 its LLM predicates above it in the order they run, its projections on top. Calls always read

@@ -57,7 +57,7 @@ class Profile:
 
 def spread(items: list, n: int) -> list:
     """At most ``n`` of ``items``, evenly spread over them (reproducibly)."""
-    return items[::max(1, len(items) // n)][:n]
+    return items[::max(1, len(items) // n)][:n] if n > 0 else []
 
 
 def independent_sql(node: LLMNode, plan: LogicalPlan) -> tuple[str, str] | None:
