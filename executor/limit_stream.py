@@ -4,30 +4,36 @@
     WHERE LLM_FILTER('Do the two reviews agree?', a.review, b.review) LIMIT 10
 
 has 32,640 candidate pairs and needs some 20 answers. So the work before the first request
-must grow with the waves run, not with the candidates: the distinct prompts are put in text
-order (a string sort, some 10 ms for 32k prompts), and each wave is looked up in the result
-cache and tokenized only when it is about to run, then sent in exact token-id order. Sorting
-every candidate by token ids first would tokenize them all (3-5 s for those 32k pairs on two
-cores, 30 times the inference).
+must grow with the waves run, not with the candidates: the rows come in the order their
+requests should go, and each wave's rows are rendered, looked up in the result cache and
+tokenized only when it is about to run, then sent in exact token-id order. (Tokenizing every
+candidate to sort them all by token ids took 3-5 s for those 32k pairs on two cores, 30 times
+the inference.)
 
-Text order keeps the sharing of token order: prompts that share a text prefix are contiguous
-in it, and share their token prefix up to the last token boundary inside it, so each shared
-prefix is still computed by one contiguous run of requests, across waves too (the engine keeps
-a finished wave's blocks cached). Operators that run all their rows keep the full token-id
-depth-first order (``LLMRuntime.ordered``).
+For prefix sharing that order is the one the optimizer's driver query gives them
+(``optimizer/drivers.py``): sorted by the call's fields in the prompt's order, which is their
+prompts' text order. Rows whose prompts share a text prefix then come together, and prompts
+that share a text prefix share their token prefix up to the last token boundary inside it. So
+each shared prefix is still computed by one contiguous run of requests, across waves too (the
+engine keeps a finished wave's blocks cached). Operators that run all their rows keep the full
+token-id depth-first order (``LLMRuntime.ordered``).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING, Callable
 
-from .plan import DEFAULT_SELECTIVITY, PREFIX
+from .llm_call import LLMCall
+from .plan import DEFAULT_SELECTIVITY
 from .statement_stats import StatementStats
 
 if TYPE_CHECKING:           # the runtime imports this module
     from .llm_runtime import LLMRuntime, PromptBatch
 
 MIN_WAVE = 8                # requests in a wave at least: a batch keeps the engine busy
+RENDER_CHUNK = 256          # rows rendered at a time as the waves reach them
 
 
 @dataclass(frozen=True)
@@ -37,14 +43,19 @@ class StopAfter:
     passes: tuple[str, ...]
     rows: int
 
-    def passed(self, answers: dict, prompts: list[str]) -> int:
-        return sum(answers[p] in self.passes for p in prompts if p in answers)
 
-
-def send_order(prompts: list[str], order: str) -> list[str]:
-    """The order a streamed LIMIT reaches its prompts in: text order for prefix sharing
-    (PREFIX), as given otherwise (TABLE)."""
-    return sorted(prompts) if order == PREFIX else list(prompts)
+def reached(runtime: "LLMRuntime", call: LLMCall, rows: list[tuple],
+            batch: "PromptBatch") -> Iterator[str]:
+    """The distinct prompts of ``rows``, in their order, rendered a chunk at a time as they
+    are asked for; ``batch`` records every row rendered (its prompt, and each prompt's first
+    row)."""
+    for start in range(0, len(rows), RENDER_CHUNK):
+        chunk = rows[start:start + RENDER_CHUNK]
+        for prompt, row in zip(runtime.render(call, chunk), chunk):
+            batch.prompts.append(prompt)
+            if prompt is not None and prompt not in batch.first_row:
+                batch.first_row[prompt] = row
+                yield prompt
 
 
 def wave_size(remaining: int, passed: int, seen: int, rows: int) -> int:
@@ -54,25 +65,30 @@ def wave_size(remaining: int, passed: int, seen: int, rows: int) -> int:
     return min(remaining, max(MIN_WAVE, int(1.5 * (rows - passed) / rate) + 1))
 
 
-def stream(runtime: "LLMRuntime", batch: "PromptBatch", stop: StopAfter, order: str,
-           stats: StatementStats, should_stop: Callable[[], bool] | None) -> None:
-    """Answer ``batch`` wave by wave until ``stop`` has enough rows: each wave's prompts are
-    looked up in the result cache, then the rest tokenized, sorted and inferred; a wave ends
-    as soon as enough passed. ``batch.answers`` (the statement's memo) fills in place."""
+def stream(runtime: "LLMRuntime", batch: "PromptBatch", rows: list[tuple], stop: StopAfter,
+           order: str, stats: StatementStats, should_stop: Callable[[], bool] | None) -> None:
+    """Answer ``batch.call`` over ``rows`` wave by wave until ``stop`` has enough rows: each
+    wave's prompts are rendered, answered from the statement's memo (``batch.answers``) or
+    the result cache where they can be, and the rest tokenized and inferred (in token-id
+    order when ``order`` is PREFIX); a wave ends as soon as enough passed. ``batch`` holds
+    the rows reached, not all of ``rows``."""
     call, memo = batch.call, batch.answers
-    passed = [stop.passed(memo, batch.unique)]
-    todo = send_order([p for p in batch.unique if p not in memo], order)
+    prompts = reached(runtime, call, rows, batch)
+    passed = [0]
 
     def enough(prompt: str, text: str) -> bool:
         passed[0] += text in stop.passes
         return passed[0] >= stop.rows
 
-    done = seen = 0
-    while done < len(todo) and passed[0] < stop.rows:
-        wave = todo[done:done + wave_size(len(todo) - done, passed[0], seen, stop.rows)]
-        done += len(wave)
-        known = runtime.recall(call, wave, stats, memo)
-        passed[0] += sum(text in stop.passes for text in known.values())
+    seen = left = 0
+    while passed[0] < stop.rows:
+        wave = list(islice(prompts, wave_size(len(rows) - left, passed[0], seen, stop.rows)))
+        if not wave:
+            break
+        left += len(wave)
+        known = [p for p in wave if p in memo]       # an earlier operator of this call's
+        known += list(runtime.recall(call, [p for p in wave if p not in memo], stats, memo))
+        passed[0] += sum(memo[p] in stop.passes for p in known)
         rest = [p for p in wave if p not in memo]
         if rest and passed[0] < stop.rows:
             runtime.engine_for(call)        # loaded first: its tokenizer then tokenizes

@@ -39,7 +39,8 @@ class PromptBatch:
     """One call's rows on their way to answers."""
 
     call: LLMCall
-    prompts: list[str | None]                 # one per row (None: NULL or empty raw prompt)
+    prompts: list[str | None]                 # one per row (None: NULL or empty raw prompt);
+                                              # a streamed LIMIT's: the rows it reached
     first_row: dict[str, tuple]               # distinct prompt -> the first row that gave it
     answers: dict[str, str | None] = field(default_factory=dict)   # prompt -> answer text
     sampled: list[str | None] | None = None   # per row, for a call that samples every row
@@ -95,9 +96,14 @@ class LLMRuntime:
         """Answer ``call`` for ``rows`` (its argument values): each distinct prompt that
         neither ``memo`` (the statement's answers so far, filled in place) nor the result
         cache knows is inferred, in prefix order or as read, and stored as it completes.
-        ``stop``: a LIMIT's filter, whose requests go in waves and end once enough passed.
+        ``stop``: a LIMIT's filter, whose requests go in waves and end once enough passed;
+        its rows are reached in the order given (``executor.limit_stream``).
         ``future``: requests later operators will send (the engine's ``belady`` eviction reads
         it). ``should_stop``: the statement's cancel flag, checked every engine iteration."""
+        if stop is not None and call.deterministic:    # waves: only what they reach is
+            batch = PromptBatch(call, [], {}, {} if memo is None else memo)   # prepared
+            stream(self, batch, rows, stop, order, stats, should_stop)
+            return batch
         batch = self.prepare(call, rows)
         if not call.deterministic:       # every row draws its own sample: nothing is shared
             todo = [p for p in batch.prompts if p is not None]
@@ -107,9 +113,6 @@ class LLMRuntime:
             batch.inferred = len(todo)
             return batch
         batch.answers = memo = {} if memo is None else memo
-        if stop is not None:             # waves: only what they reach is looked up, tokenized
-            stream(self, batch, stop, order, stats, should_stop)
-            return batch
         new = [p for p in batch.unique if p not in memo]
         self.recall(call, new, stats, memo)
         todo = [p for p in new if p not in memo]

@@ -79,7 +79,7 @@ class LLMOperator:
     engine: EngineView | None = None         # set when the estimate simulated the engine
     actual: StatementStats = field(default_factory=StatementStats)
     actual_rows: int | None = None   # driver rows
-    actual_distinct: int | None = None
+    actual_distinct: int | None = None   # distinct prompts (a streamed LIMIT: those it reached)
     actual_passed: int | None = None # driver rows the predicate let through
     prompts: list[str] = field(default_factory=list)   # the distinct prompts it answered
 

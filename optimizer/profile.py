@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from executor.llm_call import LLMCall
+from executor.llm_runtime import PromptBatch
 
 from .context import PlanningContext
 from .drivers import driver_sql
@@ -36,18 +37,19 @@ class Profile:
         return self._ctx.rows(f"SELECT * FROM ({self.sql}) LIMIT {int(n)}")
 
     @cached_property
-    def _batch(self):
+    def batch(self) -> PromptBatch:
+        """Every row's prompt, and each distinct prompt's first row."""
         return self._ctx.runtime.prepare(self.call, self.rows)
 
     @property
     def prompts(self) -> list[str]:
         """The distinct prompts (NULL prompts dropped)."""
-        return self._batch.unique
+        return self.batch.unique
 
     @cached_property
     def prompt_rows(self) -> list[tuple]:
         """The first row of each prompt, aligned with ``prompts``."""
-        return [self._batch.first_row[p] for p in self.prompts]
+        return [self.batch.first_row[p] for p in self.prompts]
 
     @cached_property
     def input_rows(self) -> int:
