@@ -61,3 +61,18 @@ def pair_join_sql(predicate: str = "LLM_FILTER('Do the two reviews agree?', a.re
                   limit: int = 10) -> str:
     """Pairs of ``r``'s reviews that ``predicate`` lets through, any ``limit`` of them."""
     return f"SELECT a.id, b.id FROM r a JOIN r b ON a.id < b.id WHERE {predicate} LIMIT {limit}"
+
+
+def movies_db_sql(shuffle_seed: int = 3) -> str:
+    """Table ``r(id, movie, info, review)``: 12 movies x 6 reviews, in shuffled order; each
+    movie's long info is shared by its reviews, each review is its own."""
+    rng = random.Random(shuffle_seed)
+    words = "river night winter city letter garden train mirror storm island".split()
+    rows = []
+    for m in range(12):
+        info = " ".join(rng.choice(words) for _ in range(60))
+        rows += [(m, f"film {m}: {info}", f"review {m}-{k}: " + " ".join(rng.choice(words) for _ in range(6)))
+                 for k in range(6)]
+    rng.shuffle(rows)
+    values = ", ".join(f"({i}, {m}, '{info}', '{rev}')" for i, (m, info, rev) in enumerate(rows))
+    return f"CREATE TABLE r AS SELECT * FROM (VALUES {values}) v(id, movie, info, review)"

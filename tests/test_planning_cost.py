@@ -9,8 +9,9 @@ import json
 import pytest
 
 import infersql
+from executor.llm_call import LLMCall
 from tests.naive_udf import naive_connection, naive_sql
-from tests.optimizer_fixture import forget, pair_join_sql, pair_reviews_sql
+from tests.optimizer_fixture import forget, movies_db_sql, pair_join_sql, pair_reviews_sql
 
 AGREE = "LLM_FILTER('Do the two reviews agree?', a.review, b.review)"
 
@@ -61,6 +62,28 @@ def test_a_limit_over_pairs_tokenizes_what_its_waves_send(pairs, tiny_model, mon
     rerun = conn.cursor()
     assert len(rerun.execute(pair_join_sql(predicate)).fetchall()) == 10
     assert rerun.stats.llm_calls == 0 and rerun.stats.cache_hits >= 10   # waves hit the cache
+
+
+def test_a_streamed_limit_reaches_rows_in_their_prompts_text_order(tiny_model):
+    """The waves reach the rows in their prompts' text order (each movie's info first here),
+    so a LIMIT's requests share the movie's long info, where the table's own (shuffled) order
+    would mix movies: every prompt it answered is among the first it reached in that order."""
+    watch = "LLM_FILTER('Would you watch it?', info, review)"
+    with infersql.connect(model=tiny_model) as conn:
+        conn.execute(movies_db_sql())
+        rate = conn.execute(f"SELECT avg(({watch})::INT) FROM r WHERE id < 12").fetchone()[0]
+        predicate = watch if rate >= 0.5 else f"NOT {watch}"
+        forget(conn)
+        doc = json.loads(conn.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) SELECT id FROM r "
+                                      f"WHERE {predicate} LIMIT 3").fetchone()[0])
+        reached = doc["scopes"][0]["operators"][0]["actual"]["distinct"]
+        answered = {p for (p,) in conn.execute("SELECT prompt FROM infersql_catalog.llm_cache")
+                    .fetchall()}
+        call = LLMCall("filter", "", "Would you watch it?", ("info", "review"))
+        in_text_order = sorted(call.render(row) for row in
+                               conn.execute("SELECT info, review FROM r").fetchall())
+        assert answered and answered <= set(in_text_order[:reached])
+        assert reached <= 24 < len(in_text_order)          # a wave or two, not the table
 
 
 def test_explain_analyze_accounts_for_the_statement_in_four_parts(pairs):
