@@ -7,7 +7,9 @@ renders one prompt per row from it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from . import sql_types
 from .field_orders import FieldOrders
@@ -82,19 +84,26 @@ class LLMCall:
         decoding options (the prompt itself carries instruction, fields and hint)."""
         return json.dumps([self.model, self.options_key()])
 
-    def render(self, values: list) -> str | None:
+    def render(self, values: Sequence) -> str | None:
         """The prompt for one row. Fields become ``name: value`` lines after the instruction
         (so the optimizer may reorder them); the raw form is the value itself."""
         if self.instruction is None:
             return None if values[0] in (None, "") else str(values[0])
-        pairs = list(zip(self.field_names, values))
+        head, labels, tail = self._frame
+        pairs = zip(labels, values)
         if self.field_orders is not None:
-            pairs = [pairs[i] for i in self.field_orders.order_of(values)]
-        lines = [self.instruction] + [f"{n}: {'NULL' if v is None else v}" for n, v in pairs]
+            pairs = [(labels[i], values[i]) for i in self.field_orders.order_of(values)]
+        return head + "".join([f"{label}{'NULL' if v is None else v}\n"
+                               for label, v in pairs]) + tail
+
+    @cached_property
+    def _frame(self) -> tuple[str, tuple[str, ...], str]:
+        """What every row's prompt shares, built once per call rather than once per row (a
+        LIMIT's candidates can number tens of thousands): the instruction line, each field's
+        ``name: `` label (in the written order), and the closing hint line."""
+        names = self.field_names
         hint = BY_KIND[self.kind].hint(self.labels, self.returns)
-        if hint is not None:
-            lines.append(hint)
-        return "\n".join(lines) + "\n"
+        return self.instruction + "\n", tuple(f"{n}: " for n in names), "" if hint is None else hint + "\n"
 
     def decode(self, text: str | None):
         """The SQL value of a stored answer; ``sql_types.CastFailure`` when a typed answer does

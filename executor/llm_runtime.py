@@ -19,9 +19,10 @@ from typing import Callable
 from catalog import Catalog
 
 from . import overflow
+from .limit_stream import StopAfter, stream
 from .llm_call import LLMCall
 from .models import ModelPool
-from .plan import DEFAULT_SELECTIVITY, PREFIX
+from .plan import PREFIX
 from .prefix_sharing import prefix_sorted, trie_tokens
 from .progress import Progress, ProgressTracker
 from .query_errors import InferenceError, QueryCancelled
@@ -38,7 +39,8 @@ class PromptBatch:
     """One call's rows on their way to answers."""
 
     call: LLMCall
-    prompts: list[str | None]                 # one per row (None: NULL or empty raw prompt)
+    prompts: list[str | None]                 # one per row (None: NULL or empty raw prompt);
+                                              # a streamed LIMIT's: the rows it reached
     first_row: dict[str, tuple]               # distinct prompt -> the first row that gave it
     answers: dict[str, str | None] = field(default_factory=dict)   # prompt -> answer text
     sampled: list[str | None] | None = None   # per row, for a call that samples every row
@@ -53,17 +55,6 @@ class PromptBatch:
         if self.sampled is not None:
             return list(self.sampled)
         return [None if p is None else self.answers.get(p) for p in self.prompts]
-
-
-@dataclass(frozen=True)
-class StopAfter:
-    """A LIMIT's filter: enough once ``rows`` distinct prompts got an answer in ``passes``."""
-
-    passes: tuple[str, ...]
-    rows: int
-
-    def passed(self, answers: dict, prompts: list[str]) -> int:
-        return sum(answers[p] in self.passes for p in prompts if p in answers)
 
 
 class LLMRuntime:
@@ -105,9 +96,14 @@ class LLMRuntime:
         """Answer ``call`` for ``rows`` (its argument values): each distinct prompt that
         neither ``memo`` (the statement's answers so far, filled in place) nor the result
         cache knows is inferred, in prefix order or as read, and stored as it completes.
-        ``stop``: a LIMIT's filter, whose requests go in waves and end once enough passed.
+        ``stop``: a LIMIT's filter, whose requests go in waves and end once enough passed;
+        its rows are reached in the order given (``executor.limit_stream``).
         ``future``: requests later operators will send (the engine's ``belady`` eviction reads
         it). ``should_stop``: the statement's cancel flag, checked every engine iteration."""
+        if stop is not None and call.deterministic:    # waves: only what they reach is
+            batch = PromptBatch(call, [], {}, {} if memo is None else memo)   # prepared
+            stream(self, batch, rows, stop, order, stats, should_stop)
+            return batch
         batch = self.prepare(call, rows)
         if not call.deterministic:       # every row draws its own sample: nothing is shared
             todo = [p for p in batch.prompts if p is not None]
@@ -118,40 +114,33 @@ class LLMRuntime:
             return batch
         batch.answers = memo = {} if memo is None else memo
         new = [p for p in batch.unique if p not in memo]
-        known = self.lookup(call, new, stats)
-        self.tracker.progress.cached_rows += len(known)
-        memo.update(known)
+        self.recall(call, new, stats, memo)
         todo = [p for p in new if p not in memo]
         if todo:
             self.engine_for(call)        # load it now: its tokenizer serves the ordering too
-        if stop is not None and stop.passed(memo, batch.unique) >= stop.rows:
-            return batch
         todo, ids = self.ordered(call, todo, order)
         batch.inferred = len(todo)
-        if stop is None:
-            memo.update(zip(todo, self.infer(call, todo, stats, prompt_ids=ids, future=future,
-                                             should_stop=should_stop,
-                                             rows_of=batch.first_row.get)))
-        else:
-            self._stream(batch, todo, ids, stop, stats, should_stop)
+        memo.update(zip(todo, self.infer(call, todo, stats, prompt_ids=ids, future=future,
+                                         should_stop=should_stop, rows_of=batch.first_row.get)))
         return batch
 
     def prepare(self, call: LLMCall, rows: list[tuple]) -> PromptBatch:
-        """Render one prompt per row (shortened to fit the context where the call asks for
-        it), and find the distinct ones."""
-        if call.on_overflow != "truncate":
-            prompts = [call.render(list(values)) for values in rows]
-        else:
-            engine = self.engine_for(call)
-            with self.models.lock:        # the engine's tokenizer is not shared across threads
-                limit = overflow.budget(call, engine.tokenizer, engine.max_model_len)
-                prompts = [overflow.fit(call, list(values), engine.tokenizer, limit)
-                           for values in rows]
+        """Render one prompt per row, and find the distinct ones."""
+        prompts = self.render(call, rows)
         first_row: dict[str, tuple] = {}
         for p, r in zip(prompts, rows):
             if p is not None:
                 first_row.setdefault(p, r)
         return PromptBatch(call, prompts, first_row)
+
+    def render(self, call: LLMCall, rows: list[tuple]) -> list[str | None]:
+        """One prompt per row, shortened to fit the context where the call asks for it."""
+        if call.on_overflow != "truncate":
+            return [call.render(values) for values in rows]
+        engine = self.engine_for(call)
+        with self.models.lock:        # the engine's tokenizer is not shared across threads
+            limit = overflow.budget(call, engine.tokenizer, engine.max_model_len)
+            return [overflow.fit(call, list(values), engine.tokenizer, limit) for values in rows]
 
     def lookup(self, call: LLMCall, prompts: list[str], stats: StatementStats) -> dict[str, str | None]:
         """Answers the result cache already holds for these (distinct) prompts."""
@@ -159,6 +148,14 @@ class LLMRuntime:
             return {}
         known = self.catalog.cached(self.models.cache_key(call.model), call.options_key(), prompts)
         stats.cache_hits += len(known)
+        return known
+
+    def recall(self, call: LLMCall, prompts: list[str], stats: StatementStats,
+               memo: dict) -> dict[str, str | None]:
+        """``lookup``, with the answers found put in ``memo`` and shown as cached rows."""
+        known = self.lookup(call, prompts, stats)
+        self.tracker.progress.cached_rows += len(known)
+        memo.update(known)
         return known
 
     def tokenize(self, call: LLMCall, prompts: list[str]) -> list[list[int]]:
@@ -240,7 +237,6 @@ class LLMRuntime:
         # What the engine will compute: shared prefixes once (their prefix-cache hits are no
         # work), and each row's decode budget.
         p.tokens_total += trie_tokens(prompt_ids) + decode_budget * len(prompts)
-        before = engine.stats.as_dict()
         tokens_before = p.tokens
 
         def on_progress(done: int, total: int) -> None:
@@ -250,8 +246,10 @@ class LLMRuntime:
                         - before["prefilled_tokens"] - before["decoded_tokens"])
             self.tracker.notify()
 
-        started = time.perf_counter()
         with self.models.lock:
+            # Engine time only: a DuckDB thread waiting here for another's batch is not
+            # inferring, and statement timing (EXPLAIN ANALYZE) subtracts this from wall time.
+            started, before = time.perf_counter(), engine.stats.as_dict()
             try:
                 engine.generate(reqs, progress=on_progress, on_result=on_result,
                                 should_stop=stop, future=future)
@@ -267,29 +265,6 @@ class LLMRuntime:
                 stats.add_engine_delta(before, engine.stats.as_dict())
                 stats.seconds += time.perf_counter() - started
         return answers
-
-    def _stream(self, batch: PromptBatch, todo: list[str], ids, stop: StopAfter,
-                stats: StatementStats, should_stop) -> None:
-        """Requests go in waves sized to what should still be needed at the selectivity seen
-        so far, and each wave stops as soon as enough rows passed."""
-        memo = batch.answers
-        passed = [stop.passed(memo, batch.unique)]
-
-        def enough(prompt: str, text: str) -> bool:
-            passed[0] += text in stop.passes
-            return passed[0] >= stop.rows
-
-        done = 0
-        while done < len(todo) and passed[0] < stop.rows:
-            seen = sum(p in memo for p in todo[:done])
-            rate = max(passed[0] / seen, 0.05) if seen else DEFAULT_SELECTIVITY
-            wave = min(len(todo) - done, max(8, int(1.5 * (stop.rows - passed[0]) / rate) + 1))
-            part = slice(done, done + wave)
-            answers = self.infer(batch.call, todo[part], stats, prompt_ids=ids and ids[part],
-                                 should_stop=should_stop, enough=enough,
-                                 rows_of=batch.first_row.get)
-            memo.update((p, a) for p, a in zip(todo[part], answers) if a is not None)
-            done += wave
 
 
 def _describe(call: LLMCall, exc, prompts: list[str], rows_of) -> str:

@@ -81,7 +81,7 @@ class LLMOperator:
     engine: EngineView | None = None         # set when the estimate simulated the engine
     actual: StatementStats = field(default_factory=StatementStats)
     actual_rows: int | None = None   # driver rows
-    actual_distinct: int | None = None
+    actual_distinct: int | None = None   # distinct prompts (a streamed LIMIT: those it reached)
     actual_passed: int | None = None # driver rows the predicate let through
     prompts: list[str] = field(default_factory=list)   # the distinct prompts it answered
 
@@ -98,6 +98,8 @@ class PhysicalPlan:
     members: dict[str, str] = field(default_factory=dict)   # membership UDF -> the call's UDF
     planned: bool = True                             # False: optimizer off, all lazy
     explain: str = ""
+    sampled: StatementStats = field(default_factory=StatementStats)   # samples of calls that
+                                                     # were then left lazy: no operator owns them
 
     def memo(self, op: LLMOperator) -> dict[str, str | None]:
         """The answers an operator fills (shared by every occurrence of its call)."""

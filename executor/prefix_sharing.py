@@ -36,5 +36,23 @@ def trie_tokens(sequences: list) -> int:
     first comes), so it is counted in sorted order, where the longest earlier match is the
     predecessor's."""
     ordered = sorted(sequences)
-    shared = sum(common_prefix(a, b) for a, b in zip(ordered, ordered[1:]))
+    shared = sum(_shared(a, b) for a, b in zip(ordered, ordered[1:]))
     return sum(len(s) for s in sequences) - shared
+
+
+def _shared(a, b) -> int:
+    """The common prefix's length. Strings (prompt texts, whose shared prefixes run to
+    hundreds of characters) by a binary search of slice comparisons, each one C loop: three
+    times faster than a character loop there. Token lists by the loop (slicing a list copies it)."""
+    if not isinstance(a, str):
+        return common_prefix(a, b)
+    lo, hi = 0, min(len(a), len(b))
+    if a[:hi] == b[:hi]:
+        return hi
+    while hi - lo > 1:              # a[:lo] == b[:lo] and a[:hi] != b[:hi]
+        mid = (lo + hi) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo

@@ -8,9 +8,11 @@ planned call reading its operator's answers: the final pass starts no inference 
 """
 from __future__ import annotations
 
-from .llm_runtime import LLMRuntime, StopAfter
+from .limit_stream import StopAfter
+from .llm_runtime import LLMRuntime
 from .plan import LLMOperator, PhysicalPlan
 from .statement_stats import StatementStats
+from .statement_times import DRIVERS, REQUESTS, PhaseClock
 from .udfs import LAZY, MEMBER, NULL, CallBinding, StatementState
 
 
@@ -41,13 +43,17 @@ def bind_final(plan: PhysicalPlan, bindings: list[CallBinding]) -> list[CallBind
             for name, of in plan.members.items()]
 
 
-def run_operators(con, runtime: LLMRuntime, plan: PhysicalPlan, state: StatementState) -> None:
-    """Run every operator in plan order (the UDFs must be registered on ``con``)."""
+def run_operators(con, runtime: LLMRuntime, plan: PhysicalPlan, state: StatementState,
+                  clock: PhaseClock | None = None) -> None:
+    """Run every operator in plan order (the UDFs must be registered on ``con``); ``clock``
+    is charged with the driver queries and the preparation of requests."""
+    clock = clock or PhaseClock()
     done: set[str] = set()
     for i, op in enumerate(plan.operators):
         # only operators whose input is known now: not those reading this one's answers
-        future = _future(con, runtime, plan, plan.operators[i + 1:], done)
+        future = _future(con, runtime, plan, plan.operators[i + 1:], done, clock)
         rows = con.execute(op.driver_sql).fetchall()
+        clock.lap(DRIVERS)
         stop = StopAfter(op.passes, op.stream_limit) if op.stream_limit is not None else None
         batch = runtime.answer(op.call, rows, op.actual, memo=plan.memo(op), order=op.order,
                                stop=stop, future=future, should_stop=state.cancel.is_set)
@@ -55,31 +61,40 @@ def run_operators(con, runtime: LLMRuntime, plan: PhysicalPlan, state: Statement
         if op.passes is not None:
             op.actual_passed = sum(batch.answers.get(p) in op.passes for p in batch.prompts)
         done.add(op.binding)
+        clock.lap(REQUESTS)
 
 
 def _future(con, runtime: LLMRuntime, plan: PhysicalPlan, later: list[LLMOperator],
-            ready: set[str]) -> list | None:
+            ready: set[str], clock: PhaseClock) -> list | None:
     """The requests later operators will send, where they are known now: operators on the
-    same model whose input reads no answer still to come. The engine's ``belady`` eviction keeps
-    the cached blocks they will read (it evicts the block needed furthest ahead)."""
+    same model whose input reads no answer still to come, and that run all their rows (a
+    streamed LIMIT's are not known before it runs, and tokenizing its every candidate would
+    cost more than it saves). The engine's ``belady`` eviction keeps the cached blocks they
+    will read (it evicts the block needed furthest ahead)."""
     from executor.engine import Request
 
     out = []
     for op in later:
         engine = runtime.models.loaded_engine(op.call.model)
-        if engine is None or not engine.blocks.eviction.uses_future or not op.reads <= ready:
+        if (engine is None or not engine.blocks.eviction.uses_future or not op.reads <= ready
+                or op.stream_limit is not None):
             continue
         memo = plan.memo(op)
-        batch = runtime.prepare(op.call, con.execute(op.driver_sql).fetchall())
+        rows = con.execute(op.driver_sql).fetchall()
+        clock.lap(DRIVERS)
+        batch = runtime.prepare(op.call, rows)
         todo = [p for p in batch.unique if p not in memo]
         _, ids = runtime.ordered(op.call, todo, op.order)
         out += [Request(prompt_ids=i) for i in ids or []]
+        clock.lap(REQUESTS)
     return out or None
 
 
 def total_stats(plan: PhysicalPlan, state: StatementState) -> StatementStats:
-    """The statement's LLM work: every operator's, plus the lazy path's."""
+    """The statement's LLM work: every operator's, plus the lazy path's and the samples'
+    that no operator owns."""
     total = StatementStats()
+    total.add(plan.sampled)
     for op in plan.operators:
         total.add(op.actual)
     total.add(state.lazy)

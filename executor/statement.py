@@ -24,6 +24,7 @@ from .plan import PhysicalPlan
 from .query_errors import QueryCancelled
 from .run_plan import attach_answers, bind_final, run_operators, total_stats, unbound
 from .statement_stats import StatementStats
+from .statement_times import FINAL_PASS, PLANNING, PhaseClock, StatementTimes
 from .udfs import StatementState, registered
 
 EXPLAIN, EXPLAIN_ANALYZE = "EXPLAIN", "EXPLAIN ANALYZE"
@@ -39,7 +40,8 @@ class Planner(Protocol):
 
     def plan(self) -> PhysicalPlan: ...
     def estimate(self, plan: PhysicalPlan) -> None: ...
-    def explain_lines(self, plan: PhysicalPlan, total: StatementStats | None) -> list[str]: ...
+    def explain_lines(self, plan: PhysicalPlan, total: StatementStats | None,
+                      times: StatementTimes | None) -> list[str]: ...
     def finished(self, plan: PhysicalPlan) -> None: ...
 
 
@@ -51,30 +53,35 @@ class ResultSink(Protocol):
 
 
 def run_statement(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime, planner: Planner,
-                  sink: ResultSink) -> None:
+                  sink: ResultSink, started: float | None = None) -> None:
     """Plan and run one statement on ``con``; Ctrl-C cancels its inference and keeps what
-    finished (in the result cache)."""
+    finished (in the result cache). ``started``: ``time.perf_counter()`` when the statement
+    began (before it was parsed), where its timing starts."""
     runtime.begin_statement()
     state = StatementState()
     bindings = unbound(planner.calls)
     result: list[PhysicalPlan] = []
     totals: list[StatementStats] = []
+    clock = PhaseClock(started)
 
     def work() -> None:
         physical = planner.plan()
         result.append(physical)
+        clock.watch(lambda: total_stats(physical, state).seconds)
         attach_answers(physical, bindings)
         if planner.explain:
             planner.estimate(physical)        # before anything runs: what the plan expects
+        clock.lap(PLANNING)
         if planner.explain == EXPLAIN:
             return
-        run_operators(con, runtime, physical, state)
+        run_operators(con, runtime, physical, state, clock)
         with registered(con, runtime, bind_final(physical, bindings), state):
             con.execute(physical.final_sql, planner.parameters)
             if planner.explain:
                 con.fetchall()              # ANALYZE: run it to the end, show the plan
             else:
                 sink.take_result(con)
+        clock.lap(FINAL_PASS)
 
     with registered(con, runtime, bindings, state):
         try:
@@ -90,6 +97,7 @@ def run_statement(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime, planner: 
                 totals.append(total_stats(result[0], state))
                 sink.take_stats(totals[0])
     physical = result[0]
+    clock.lap(FINAL_PASS)                   # its UDFs removed
     failures = state.lazy.cast_failures
     if failures:
         log.warning("%d typed answer%s did not fit %s type and read NULL (cursor.stats."
@@ -97,10 +105,12 @@ def run_statement(con: duckdb.DuckDBPyConnection, runtime: LLMRuntime, planner: 
                     "s" if failures != 1 else "", "their" if failures != 1 else "its")
     if planner.explain != EXPLAIN:
         planner.finished(physical)
+        clock.lap(PLANNING)                 # the optimizer's feedback from the run
     if planner.explain:
-        total = totals[0] if planner.explain == EXPLAIN_ANALYZE else None
-        con.execute('SELECT unnest(?::VARCHAR[]) AS "QUERY PLAN"',
-                    [planner.explain_lines(physical, total)])
+        analyze = planner.explain == EXPLAIN_ANALYZE
+        lines = planner.explain_lines(physical, totals[0] if analyze else None,
+                                      clock.times if analyze else None)
+        con.execute('SELECT unnest(?::VARCHAR[]) AS "QUERY PLAN"', [lines])
         sink.take_result(con)
 
 

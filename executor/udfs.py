@@ -68,7 +68,7 @@ def _values(runtime: LLMRuntime, b: CallBinding, columns: list[list], state: Sta
     rows = list(zip(*columns))
     if b.memo is None:
         return _decoded(b.call, _lazy(runtime, b.call, rows, state), state)
-    prompts = runtime.prepare(b.call, rows).prompts
+    prompts = runtime.render(b.call, rows)
     if b.on_miss == MEMBER:
         return [p is None or p in b.memo for p in prompts]
     texts = [None if p is None else b.memo.get(p) for p in prompts]

@@ -2,6 +2,7 @@
 cursors can run in different threads at the same time."""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 
 import duckdb
@@ -75,6 +76,7 @@ class Cursor:
 
     def _execute(self, operation: str, parameters, optimize: bool):
         """``execute``; ``optimize=False`` runs every LLM call lazily (see ``executemany``)."""
+        started = time.perf_counter()           # EXPLAIN ANALYZE's timing counts the parse
         con = self._open()
         if not isinstance(operation, str):
             raise exc.ProgrammingError(f"SQL must be a str, got {type(operation).__name__}")
@@ -96,7 +98,8 @@ class Cursor:
             for i, sql in enumerate(statements):
                 if i:
                     con.abort()             # the last result is the one kept
-                self._run_llm_statement(con, sql, parameters, optimize)
+                    started = time.perf_counter()
+                self._run_llm_statement(con, sql, parameters, optimize, started)
         except BaseException as error:
             translated = exc.translate(error)
             if translated is not error:
@@ -113,7 +116,8 @@ class Cursor:
         con.execute(sql, parameters)
         self._take(con, materialize=False)
 
-    def _run_llm_statement(self, con, sql: str, parameters, optimize: bool) -> None:
+    def _run_llm_statement(self, con, sql: str, parameters, optimize: bool,
+                           started: float) -> None:
         planned = plan_statement(sql) if mentions_llm(sql) else None
         if planned is None or not planned.udfs:   # not every statement of a script has calls
             self._run_plain(con, sql, parameters)
@@ -122,7 +126,7 @@ class Cursor:
         planner = StatementPlanner(con, conn.runtime, planned, sql, parameters,
                                    optimize=optimize, reorder_fields=conn.reorder_fields,
                                    feedback=conn.feedback)
-        run_statement(con, conn.runtime, planner, self)
+        run_statement(con, conn.runtime, planner, self, started)
 
     # ---- the executor's result sink (executor.statement.ResultSink) -------------------------
     def take_result(self, con) -> None:

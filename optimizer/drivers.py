@@ -10,11 +10,14 @@ LLM predicates that run before it::
 For a projection they are the rows that pass every predicate, and, when ORDER BY ... LIMIT
 does not depend on an LLM call, only the rows the LIMIT keeps. A term that still holds an
 unanswered call is left out, which can only add rows (a superset is safe; the final pass reads
-what it needs). ``ready`` names the UDFs whose operators have run before this one.
+what it needs). ``ready`` names the UDFs whose operators have run before this one. A streamed
+LIMIT's driver is ordered by the call's fields, in the order its requests should go.
 """
 from __future__ import annotations
 
 from sqlglot import exp
+
+from executor.plan import PREFIX
 
 from .logical import LLMNode, LogicalPlan, conjuncts, is_inner, udf_calls
 
@@ -91,12 +94,26 @@ def driver(node: LLMNode, plan: LogicalPlan, ready: set[str],
         query = exp.select(exp.Count(this=exp.Star())).from_(query.subquery("__infersql_all"))
     else:
         query = query.distinct()
+        if node.stream_limit is not None and node.order == PREFIX:
+            query = query.order_by(*_prompt_order(node, len(args)), copy=False)
     with_ = _visible_ctes(select, query)
     if with_:
         query.set("with_", exp.With(expressions=with_))
     if not answered(query):
         return None
     return query.sql(dialect="duckdb"), {n.name for n in udf_calls(query, names)}
+
+
+def _prompt_order(node: LLMNode, n: int) -> list[exp.Expression]:
+    """A streamed LIMIT reaches its rows in the driver's order (``executor.limit_stream``):
+    sorted by the fields in the prompt's order, which is their prompts' text order (DuckDB
+    compares text by code point, as Python does), so rows whose prompts share a prefix come
+    together. DuckDB sorts 32k candidate pairs in a few ms; Python took 0.1-0.2 s. With
+    per-group field orders (``field_order := 'auto'``) the sort follows the orders' leaf, so
+    groups come in text order only by their leading fields."""
+    orders = node.call.field_orders
+    fields = orders.leaf if orders is not None else range(n)
+    return [exp.Literal.number(i + 1) for i in fields]
 
 
 def row_limit(select: exp.Select) -> int | None:

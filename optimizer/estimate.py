@@ -3,8 +3,11 @@
 Rows and distinct prompts are counted, not guessed, wherever the operator's input depends on
 nothing unknown: DuckDB runs its driver query (relational work only), and the answers the
 result cache or an earlier sample already holds count as known. An operator after an LLM
-predicate whose answers are not known yet is estimated from its input without that predicate,
-scaled by the predicate's selectivity (feedback, sample, or the default).
+predicate whose answers are not known yet is estimated from its input without that predicate:
+its rows scaled by the predicate's selectivity (feedback, sample, or the default), its tokens
+and time from as many of those prompts, spread evenly over them. A streamed LIMIT is
+estimated over the prompts its first waves reach (in the order it sends them). So EXPLAIN,
+too, tokenizes and simulates about what the statement would infer, not every candidate.
 
 Tokens come from the model's tokenizer; tokens served by the prefix cache, seconds and KV
 memory from the engine simulator (the engine's own scheduler and block manager, priced by the
@@ -17,13 +20,16 @@ from __future__ import annotations
 
 import logging
 import math
+from itertools import islice
 
+from executor.limit_stream import reached
+from executor.llm_runtime import PromptBatch
 from executor.plan import DEFAULT_SELECTIVITY, Estimate, EngineView, LLMOperator, PhysicalPlan
 from executor.prefix_sharing import hit_rate, prefix_sorted
 from executor.statement_stats import StatementStats
 
 from .context import PlanningContext
-from .profile import profile_of
+from .profile import profile_of, spread
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +58,12 @@ def _estimate(op: LLMOperator, plan: PhysicalPlan, ctx: PlanningContext, lent, u
     reads_unknown = [b for b in unknown if b in op.reads]
     if not reads_unknown:
         rows = ctx.rows(op.driver_sql)
-        prompts = ctx.runtime.prepare(op.call, rows).unique
+        batch = ctx.runtime.prepare(op.call, rows)
+        prompts = batch.unique
         e.rows, e.distinct, e.exact_rows = len(rows), len(prompts), True
         scale = 1.0
     else:
-        found = profile_of(op.call, op.independent_sql, ctx, with_tokens=False)
+        found = profile_of(op.call, op.independent_sql, ctx)
         if found is None:
             return
         scale = 1.0
@@ -69,6 +76,13 @@ def _estimate(op: LLMOperator, plan: PhysicalPlan, ctx: PlanningContext, lent, u
         prompts = found.prompts
         e.rows = round(len(found.rows) * scale)
         e.distinct = round(len(prompts) * scale)
+        batch = found.batch
+        if scale < 1.0:
+            # As many prompts as should survive, spread over the candidates: only they are
+            # looked up, tokenized and simulated (the survivors' sharing, not all candidates').
+            prompts, scale = spread(prompts, e.distinct), 1.0
+    if op.stream_limit is not None:
+        prompts = _first_waves(op, ctx, [batch.first_row[p] for p in prompts], memo)
     new = [p for p in prompts if p not in memo]
     cached = ctx.runtime.lookup(op.call, new, StatementStats())
     memo.update(cached)
@@ -78,14 +92,20 @@ def _estimate(op: LLMOperator, plan: PhysicalPlan, ctx: PlanningContext, lent, u
     todo = [p for p in prompts if p not in cached and p not in inferred]
     inferred.update(todo)
     e.cache_hits = round(len(cached) * scale)
-    if any(p not in memo for p in todo):
+    if any(p not in memo for p in todo) or op.stream_limit is not None:
         unknown.add(op.binding)
-    if op.stream_limit is not None and todo:
-        sel = op.selectivity or DEFAULT_SELECTIVITY
-        passed = sum(memo.get(p) in (op.passes or ()) for p in prompts if p in memo)
-        need = max(op.stream_limit - passed, 0)
-        todo = todo[:min(len(todo), math.ceil(need / max(sel, 1e-3)))]
     _tokens_and_time(op, e, ctx, todo, scale)
+
+
+def _first_waves(op: LLMOperator, ctx: PlanningContext, rows: list[tuple],
+                 memo: dict) -> list[str]:
+    """The prompts a streamed LIMIT should reach, in the order it reaches them
+    (``executor.limit_stream``): as many as its LIMIT needs at the predicate's selectivity.
+    Only they are looked up and tokenized, as in the run."""
+    sel = op.selectivity or DEFAULT_SELECTIVITY
+    need = math.ceil(op.stream_limit / max(sel, 1e-3))
+    found = reached(ctx.runtime, op.call, rows, PromptBatch(op.call, [], {}))
+    return list(islice((p for p in found if p not in memo), need))
 
 
 def _tokens_and_time(op: LLMOperator, e: Estimate, ctx: PlanningContext, todo: list[str],

@@ -9,6 +9,12 @@
                   ...
                   ->  Relational input  FROM reviews WHERE stars >= 4
 
+EXPLAIN ANALYZE ends with the statement's totals and where its wall time went (the parts add
+up to it; ``executor/statement_times.py``)::
+
+    Total: llm_calls=9 cache_hits=0 prompt_tokens=282 cached_tokens=273 ... seconds=0.062
+    Time: 0.185 s = planning 0.113 (preparing requests 0.020) + driver queries 0.004 + ...
+
 Each scope (the query, a CTE, a subquery) is one chain: its relational input at the bottom,
 its LLM predicates above it in the order they run, its projections on top. Calls always read
 as the user wrote them, never as the internal UDF names. ``FORMAT JSON`` gives one document.
@@ -20,6 +26,7 @@ import json
 from executor import sql_types
 from executor.plan import PREDICATE, LLMOperator, PhysicalPlan
 from executor.statement_stats import StatementStats
+from executor.statement_times import StatementTimes
 
 EVICTIONS_NOTE = ("evictions counts cached KV blocks dropped to make room, earlier statements' "
                   "blocks included: the engine keeps every finished prefix cached until the pool "
@@ -28,15 +35,18 @@ _EST = ("rows", "distinct", "cache_hits", "prompt_tokens", "cached_tokens", "dec
         "seconds", "kv_bytes")
 
 
-def render(plan: PhysicalPlan, total: StatementStats | None, fmt: str = "text") -> list[str]:
-    """The plan as lines of text (or one line of JSON); ``total`` for EXPLAIN ANALYZE."""
-    doc = document(plan, total)
+def render(plan: PhysicalPlan, total: StatementStats | None, fmt: str = "text",
+           times: StatementTimes | None = None) -> list[str]:
+    """The plan as lines of text (or one line of JSON); ``total`` and ``times`` (where the
+    statement's wall time went) for EXPLAIN ANALYZE."""
+    doc = document(plan, total, times)
     if fmt == "json":
         return [json.dumps(doc, indent=2)]
     return _text(doc)
 
 
-def document(plan: PhysicalPlan, total: StatementStats | None) -> dict:
+def document(plan: PhysicalPlan, total: StatementStats | None,
+             times: StatementTimes | None = None) -> dict:
     scopes: dict[int, dict] = {}
     for op in plan.operators:
         scope = scopes.setdefault(op.scope.key, {"scope": op.scope.name, "input": op.scope.input,
@@ -51,6 +61,8 @@ def document(plan: PhysicalPlan, total: StatementStats | None) -> dict:
                     for name, why in plan.lazy.items()]}
     if total is not None:
         doc["actual_total"] = total.as_dict()
+    if times is not None:
+        doc["time_seconds"] = {k: round(v, 4) for k, v in times.as_dict().items()}
         if total.evictions:
             doc["notes"] = [EVICTIONS_NOTE]
     return doc
@@ -169,6 +181,11 @@ def _text(doc: dict) -> list[str]:
         lines.append(f"  lazy: {lazy['call']}  ({lazy['why']})")
     if "actual_total" in doc:
         lines.append("Total: " + _figures(doc["actual_total"]))
+    if "time_seconds" in doc:
+        t = doc["time_seconds"]
+        lines.append(f"Time: {t['total']:.3f} s = planning {t['planning']:.3f} (preparing "
+                     f"requests {t['requests']:.3f}) + driver queries {t['driver_queries']:.3f}"
+                     f" + inference {t['inference']:.3f} + final pass {t['final_pass']:.3f}")
     lines += [f"Note: {note}" for note in doc.get("notes", ())]
     return lines
 

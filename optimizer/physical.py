@@ -56,10 +56,14 @@ def to_physical(plan: LogicalPlan, ctx: PlanningContext) -> PhysicalPlan:
     for node in plan.lazy:
         if node.binding in memo_key:
             on_miss[node.binding] = LAZY
-    return PhysicalPlan(final_sql=final_sql, calls=plan.calls, operators=operators,
-                        on_miss=on_miss, memo_key=memo_key, memos=ctx.memos,
-                        lazy={n.binding: n.lazy_reason for n in plan.lazy}, members=members,
-                        planned=True, explain=plan.explain)
+    physical = PhysicalPlan(final_sql=final_sql, calls=plan.calls, operators=operators,
+                            on_miss=on_miss, memo_key=memo_key, memos=ctx.memos,
+                            lazy={n.binding: n.lazy_reason for n in plan.lazy}, members=members,
+                            planned=True, explain=plan.explain)
+    for stats in ctx.sampled.values():      # samples of calls left lazy still count
+        physical.sampled.add(stats)
+    ctx.sampled.clear()
+    return physical
 
 
 def _operator(node: LLMNode, plan: LogicalPlan, found: tuple[str, set[str]],

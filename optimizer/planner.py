@@ -18,6 +18,7 @@ from executor.plan import PhysicalPlan
 from executor.query_errors import BadCallError
 from executor.statement import EXPLAIN
 from executor.statement_stats import StatementStats
+from executor.statement_times import StatementTimes
 
 from . import logical
 from .context import PlanningContext
@@ -63,8 +64,9 @@ class StatementPlanner:
     def estimate(self, plan: PhysicalPlan) -> None:
         estimate(plan, self.ctx)
 
-    def explain_lines(self, plan: PhysicalPlan, total: StatementStats | None) -> list[str]:
-        return render(plan, total, self.format)
+    def explain_lines(self, plan: PhysicalPlan, total: StatementStats | None,
+                      times: StatementTimes | None = None) -> list[str]:
+        return render(plan, total, self.format, times)
 
     def finished(self, plan: PhysicalPlan) -> None:
         if plan.planned:

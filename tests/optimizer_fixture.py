@@ -38,3 +38,41 @@ def forget(conn) -> None:
     """Empty the result cache and the selectivity feedback: the next query starts cold."""
     conn.execute("DELETE FROM infersql_catalog.llm_cache")
     conn.execute("DELETE FROM infersql_catalog.llm_selectivity")
+
+
+PAIR_WORDS = ("the film story cast plot scene actor director music score slow warm clever dark "
+              "funny long short brilliant dull moving tense quiet loud sharp gentle ending").split()
+
+
+def pair_reviews_sql(texts: int = 256, chars: int = 150, seed: int = 11) -> str:
+    """Table ``r(id, review)``: one movie's ``texts`` reviews of about ``chars`` characters,
+    the input of a self-join into pairs (256 texts: 32,640 pairs with ``a.id < b.id``)."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(texts):
+        words: list[str] = []
+        while len(" ".join(words)) < chars:
+            words.append(rng.choice(PAIR_WORDS))
+        rows.append(f"({i}, '{' '.join(words)[:chars]}')")
+    return f"CREATE TABLE r (id INTEGER, review VARCHAR); INSERT INTO r VALUES {', '.join(rows)};"
+
+
+def pair_join_sql(predicate: str = "LLM_FILTER('Do the two reviews agree?', a.review, b.review)",
+                  limit: int = 10) -> str:
+    """Pairs of ``r``'s reviews that ``predicate`` lets through, any ``limit`` of them."""
+    return f"SELECT a.id, b.id FROM r a JOIN r b ON a.id < b.id WHERE {predicate} LIMIT {limit}"
+
+
+def movies_db_sql(shuffle_seed: int = 3) -> str:
+    """Table ``r(id, movie, info, review)``: 12 movies x 6 reviews, in shuffled order; each
+    movie's long info is shared by its reviews, each review is its own."""
+    rng = random.Random(shuffle_seed)
+    words = "river night winter city letter garden train mirror storm island".split()
+    rows = []
+    for m in range(12):
+        info = " ".join(rng.choice(words) for _ in range(60))
+        rows += [(m, f"film {m}: {info}", f"review {m}-{k}: " + " ".join(rng.choice(words) for _ in range(6)))
+                 for k in range(6)]
+    rng.shuffle(rows)
+    values = ", ".join(f"({i}, {m}, '{info}', '{rev}')" for i, (m, info, rev) in enumerate(rows))
+    return f"CREATE TABLE r AS SELECT * FROM (VALUES {values}) v(id, movie, info, review)"

@@ -14,7 +14,7 @@ from executor.engine.requests_prep import encode_prompt
 from executor.llm_call import LLMCall
 from executor.field_orders import FieldOrders
 from executor.prefix_sharing import hit_rate
-from tests.optimizer_fixture import fixture_sql, forget
+from tests.optimizer_fixture import fixture_sql, forget, movies_db_sql
 
 F = "LLM_FILTER('Is this review positive?', review)"
 L = "LLM('Summarize the review.', review, max_tokens := 3)"
@@ -113,21 +113,6 @@ def test_two_llm_filters_in_the_worse_order_cost_about_the_better_order(conn, ca
     assert "(feedback)" in plan
 
 
-def _movies_db(shuffle_seed: int = 3):
-    """12 movies x 6 reviews, in shuffled order; each movie's long info is shared by its
-    reviews, each review is its own."""
-    rng = random.Random(shuffle_seed)
-    words = "river night winter city letter garden train mirror storm island".split()
-    rows = []
-    for m in range(12):
-        info = " ".join(rng.choice(words) for _ in range(60))
-        rows += [(m, f"film {m}: {info}", f"review {m}-{k}: " + " ".join(rng.choice(words) for _ in range(6)))
-                 for k in range(6)]
-    rng.shuffle(rows)
-    values = ", ".join(f"({i}, {m}, '{info}', '{rev}')" for i, (m, info, rev) in enumerate(rows))
-    return f"CREATE TABLE r AS SELECT * FROM (VALUES {values}) v(id, movie, info, review)"
-
-
 def _upper_bound(conn, written: str, field_order) -> int:
     """Prompt tokens if every distinct prefix is computed once."""
     rows = conn.execute(f"SELECT {written} FROM r").fetchall()
@@ -152,7 +137,7 @@ def test_prefix_sharing_at_a_small_kv_budget(tiny_model, written, auto, capsys):
     prefilled = {}
     for optimize in (True, False) if not auto else (True,):
         with infersql.connect(model=tiny_model, kv_cache_bytes=budget, optimize=optimize) as c:
-            c.execute(_movies_db())
+            c.execute(movies_db_sql())
             cur = c.cursor()
             cur.execute(sql).fetchall()
             prefilled[optimize] = cur.stats.prefilled_tokens

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from executor.llm_call import LLMCall
 from executor.plan import DEFAULT_SELECTIVITY, TABLE
-from executor.prefix_sharing import hit_rate
+from executor.prefix_sharing import trie_tokens
 from executor.statement_stats import StatementStats
 
 from ..context import PlanningContext
 from ..logical import LLMNode, LogicalPlan
 from ..predicates import passing_answers
-from ..profile import profile
+from ..profile import profile, spread
+
+_TOKEN_SAMPLE = 256         # prompts tokenized to turn characters into tokens
 
 
 def order_predicates(plan: LogicalPlan, ctx: PlanningContext) -> LogicalPlan:
@@ -64,13 +66,12 @@ def feedback_key(call: LLMCall, passes: tuple[str, ...]) -> str:
 
 
 def _sample(node: LLMNode, plan: LogicalPlan, ctx: PlanningContext, passes) -> float | None:
-    found = profile(node, plan, ctx, with_tokens=False)
+    found = profile(node, plan, ctx)
     if found is None or not found.prompts:
         return None
     memo = ctx.memos.setdefault(node.answers_key, {})
-    step = max(1, len(found.prompts) // ctx.sample_size)
-    picked = found.prompts[::step][:ctx.sample_size]      # evenly spread, reproducible
-    rows = found.prompt_rows[::step][:ctx.sample_size]
+    picked = spread(found.prompts, ctx.sample_size)         # evenly spread, reproducible
+    rows = spread(found.prompt_rows, ctx.sample_size)
     stats = ctx.sampled.setdefault(node.call.sql, StatementStats())
     ctx.runtime.answer(node.call, rows, stats, memo=memo, order=TABLE)
     return sum(memo[p] in passes for p in picked) / len(picked)
@@ -80,10 +81,15 @@ def _cost_per_row(node: LLMNode, plan: LogicalPlan, ctx: PlanningContext) -> flo
     """Tokens to compute per input row: the distinct prompts' tokens after prefix sharing,
     plus decoding, divided by the rows they serve. A predicate over a few values repeated on
     many rows (a movie's fields under each of its reviews) is cheap per row, since each
-    distinct prompt is inferred once."""
+    distinct prompt is inferred once. The sharing is counted in characters, exactly, over
+    every prompt (their prefix trie), and turned into tokens at the rate of a small sample:
+    tokenizing every candidate of a predicate that may see only the survivors of another
+    would cost more planning than the rank saves."""
     found = profile(node, plan, ctx)
-    if found is None or not found.tokens or not found.input_rows:
+    if found is None or not found.prompts or not found.input_rows:
         return 1.0
+    sample = spread(found.prompts, _TOKEN_SAMPLE)
+    per_char = sum(map(len, ctx.runtime.tokenize(node.call, sample))) / max(1, sum(map(len, sample)))
     decode = 1 if node.call.choices is not None else node.call.max_tokens
-    total = found.prompt_tokens * (1.0 - hit_rate(found.tokens)) + decode * len(found.tokens)
+    total = trie_tokens(found.prompts) * per_char + decode * len(found.prompts)
     return total / found.input_rows

@@ -17,7 +17,8 @@ picks each row's field order (``executor/field_orders.py``)::
 The candidates: the written order, every fixed order up to four fields, GGR's groups (Liu et
 al., arXiv 2403.05821, Algorithm 1: squared characters) and the same recursion scored by the
 tokens a group saves; the one sharing the most prompt tokens wins. Otherwise EXPLAIN shows
-what the reordering would reach, beside GGR's and the bound no order can pass.
+what the reordering would reach, beside GGR's and the bound no order can pass; a statement
+that is not explained skips that search.
 """
 from __future__ import annotations
 
@@ -53,10 +54,11 @@ def prefix_order(plan: LogicalPlan, ctx: PlanningContext) -> LogicalPlan:
         if len(call.field_names) < 2:
             continue
         if call.sql not in chosen:
-            found = profile(node, plan, ctx, with_tokens=False)
-            best = (best_field_orders(call, found.rows, _tokenizer(call, ctx))
-                    if found is not None else None)
             auto = call.field_order == "auto" or plan.reorder_fields
+            # The search serves a reordering, or EXPLAIN's figure of what one would gain.
+            found = profile(node, plan, ctx) if auto or plan.explain else None
+            best = (best_field_orders(call, found.head(_SEARCH_ROWS), _tokenizer(call, ctx))
+                    if found is not None else None)
             if best is not None:
                 e = node.estimate
                 e.hit_rate_fields_auto, e.hit_rate_fields_ggr = best.hit_rate, best.ggr
