@@ -24,7 +24,8 @@ def check_model_path(path: str) -> None:
     """Raise BadCallError naming what ``path`` is when it is neither a model folder nor a
     readable GGUF file, since "does not exist" misleads a user who passed a weights file that
     is right there. A GGUF file is checked now (its header, its size, the packages that read
-    it), so a damaged download fails at connect() or registration, not at the first query."""
+    it), so a damaged download fails at connect() or registration, not at the first query;
+    reading its header imports torch (transformers' GGUF reader), a folder's check does not."""
     if os.path.isdir(path):
         return
     folder = "a Hugging Face model folder (config.json, weights, tokenizer files) or a GGUF file"
