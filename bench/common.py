@@ -107,7 +107,8 @@ def peer_folder(path: str) -> str:
     if not is_gguf_file(path):
         return path
     st = os.stat(path)
-    folder = Path(tempfile.gettempdir()) / f"infersql-bench-{Path(path).stem}-{st.st_size}-{st.st_mtime_ns}"
+    name = f"infersql-bench-{Path(path).stem}-{st.st_size}-{st.st_mtime_ns}"
+    folder = Path(tempfile.gettempdir()) / name
     if not (folder / "config.json").exists():
         import torch
         from transformers import AutoModelForCausalLM

@@ -158,9 +158,9 @@ def run_hf_continuous(w: Workload):
 def run_vllm(w: Workload, python: str, block_size: int):
     """Runs bench/vllm_peer.py with the vLLM venv's python (``common.run_vllm_peer``); raises
     RuntimeError with vLLM's root-cause error line when it fails."""
-    res = run_vllm_peer(python, {"model": w.peer_path, "prompts": w.prompts, "max_tokens": w.max_tokens,
-                                 "dtype": w.dtype, "max_batch_tokens": w.batch_tokens,
-                                 "block_size": block_size})
+    res = run_vllm_peer(python, {"model": w.peer_path, "prompts": w.prompts,
+                                 "max_tokens": w.max_tokens, "dtype": w.dtype,
+                                 "max_batch_tokens": w.batch_tokens, "block_size": block_size})
     return res["seconds"], res["outputs"], res["block_size"], res["cached_tokens"]
 
 

@@ -14,7 +14,8 @@ from typing import Callable
 from catalog import Catalog
 
 from executor.engine.errors import ModelLoadError
-from executor.engine.gguf_model import GGUFUnavailableError, gguf_header, is_gguf_file
+from executor.engine.gguf_model import (GGUFUnavailableError, gguf_header, is_gguf_file,
+                                        load_tokenizer)
 
 from .model_fingerprint import model_fingerprint
 from .query_errors import BadCallError, InferenceError
@@ -24,7 +25,8 @@ def check_model_path(path: str) -> None:
     """Raise BadCallError naming what ``path`` is when it is neither a model folder nor a
     readable GGUF file, since "does not exist" misleads a user who passed a weights file that
     is right there. A GGUF file is checked now (its header, its size, the packages that read
-    it), so a damaged download fails at connect() or registration, not at the first query."""
+    it), so a damaged download fails at connect() or registration, not at the first query;
+    reading its header imports torch (transformers' GGUF reader), a folder's check does not."""
     if os.path.isdir(path):
         return
     folder = "a Hugging Face model folder (config.json, weights, tokenizer files) or a GGUF file"
@@ -79,7 +81,8 @@ class ModelPool:
             return os.path.abspath(name), {}
         known = ", ".join(e.name for e in self.catalog.models()) or "none registered"
         raise BadCallError(f"unknown model {name!r} (registered: {known}); register it with "
-                           "connection.register_model(name, path) or pass a model folder or GGUF file")
+                           "connection.register_model(name, path) or pass a model folder or "
+                           "GGUF file")
 
     def settings(self, name: str | None) -> tuple[str, dict]:
         """(folder, engine options): the connection's options under the model's own; the
@@ -139,7 +142,6 @@ class ModelPool:
         path, _ = self.settings(name)
         with self.lock:
             if path not in self._tokenizers:
-                from executor.engine.gguf_model import load_tokenizer
                 try:
                     self._tokenizers[path] = load_tokenizer(path)
                 except Exception as exc:       # noqa: BLE001 - any loading failure, said plainly

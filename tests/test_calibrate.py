@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import duckdb
+import pytest
 
-from executor.engine.cost_model import load_cost_model
+from executor.engine.cost_fit import request_seconds
+from executor.engine.cost_model import CostModel, IterationShape, load_cost_model
 from infersql.calibrate import main
 
 
@@ -23,7 +25,7 @@ def test_calibrate_stores_a_model_that_predicts_the_engine(tiny_model, tmp_path,
     assert model.calibrated and abs(model.mape - held / 100) < 0.001
     assert model.coefficients["tokens"] > 0 or model.coefficients["iteration"] > 0
     assert model.coefficients["swap_blocks"] > 0
-    assert 0 < model.coefficients["request"] < 0.1   # per request, outside the iterations
+    assert 0 <= model.coefficients["request"] < 0.1  # per request, beyond its iterations' price
     row = con.execute("SELECT iterations FROM infersql_catalog.cost_coefficients").fetchone()
     assert row[0] > 20
 
@@ -44,3 +46,13 @@ def test_the_infersql_command_dispatches_calibrate(capsys):
         cli(["calibrate", "--help"])
     assert done.value.code == 0
     assert "infersql calibrate" in capsys.readouterr().out
+
+
+def test_the_per_request_term_is_what_whole_calls_take_beyond_their_iterations_price():
+    """Fitted on whole generate calls: their seconds less the model's price of their
+    iterations, per request, from the fastest call; never negative."""
+    model = CostModel({"tokens": 1e-3, "iteration": 1e-2}, calibrated=True)
+    shapes = [IterationShape(tokens=100), IterationShape(tokens=50)]      # priced 0.11 + 0.06
+    calls = [(0.17 + 8 * 0.005, shapes), (0.17 + 8 * 0.002, shapes)]
+    assert request_seconds(model, calls, 8) == pytest.approx(0.002)
+    assert request_seconds(model, [(0.1, shapes)], 8) == 0.0

@@ -85,8 +85,8 @@ def test_sql_names_a_gguf_file_or_its_registered_name(gguf_file, tmp_path):
         assert conn.execute(QUERY.format(model=gguf_file)).fetchall() == expected
         conn.register_model("tiny_gguf", gguf_file)
     with infersql.connect(db) as conn:                 # EXPLAIN reads the metadata alone
-        plan = "\n".join(r[0] for r in conn.execute(
-            "EXPLAIN " + QUERY.format(model="tiny_gguf").replace("Summarize", "Shorten")).fetchall())
+        explain = "EXPLAIN " + QUERY.format(model="tiny_gguf").replace("Summarize", "Shorten")
+        plan = "\n".join(r[0] for r in conn.execute(explain).fetchall())
         assert "LLM" in plan and "prompt_tokens=0" not in plan and conn.runtime.loaded == []
     with infersql.connect(db, model=gguf_file) as conn:
         cur = conn.execute(UNNAMED)
@@ -138,7 +138,8 @@ def test_without_the_gguf_packages_the_error_names_the_extra(gguf_file, monkeypa
 
 
 def test_cli_runs_a_gguf_model_and_names_a_truncated_one(gguf_file, tmp_path):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
+    path = os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")])
+    env = dict(os.environ, PYTHONPATH=path)
     cli = [sys.executable, "-m", "infersql.cli", "-m"]
     ok = subprocess.run(cli + [gguf_file, "-c", "SELECT LLM('Say hi', max_tokens := 4) AS a"],
                         capture_output=True, text=True, timeout=300, env=env)

@@ -110,7 +110,7 @@ def swap_seconds_per_block(engine, blocks: int = 32, repeats: int = 5) -> float:
 def whole_calls(engine, n: int = 64, seed: int = 0, repeats: int = 3,
                 clock=time.perf_counter) -> list[tuple[float, list[IterationShape]]]:
     """``repeats`` whole ``generate`` calls of ``n`` filter-shaped requests (chat prompts of
-    a shared instruction and 20-80 words, scored yes/no, tokenized beforehand as a query's
+    a shared instruction and 40-120 words, scored yes/no, tokenized beforehand as a query's
     are): each call's seconds and the shapes of its iterations. Each call uses new prompts,
     so none is served from the previous one's cache, and its forward passes run once each,
     as in a query."""
@@ -119,7 +119,7 @@ def whole_calls(engine, n: int = 64, seed: int = 0, repeats: int = 3,
     calls = []
     for r in range(repeats):
         texts = [f"Is the review positive?\nreview: {r} {i} " +
-                 " ".join(rng.choice(words) for _ in range(rng.randint(20, 80))) + "\n"
+                 " ".join(rng.choice(words) for _ in range(rng.randint(40, 120))) + "\n"
                  for i in range(n)]
         reqs = [Request(prompt_ids=ids, choices=["yes", "no"])
                 for ids in encode_prompts(engine.tokenizer, texts, chat=True)]

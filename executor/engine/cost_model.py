@@ -7,8 +7,9 @@ a chunk and linear in the cached context before it (``prefill_attn`` = Σ c² + 
 ``prefill_cached`` = Σ m for the gather), fixed per-iteration, per-phase and per-sequence
 overheads, and host copies for swapped blocks. Beside the iteration terms, ``request`` prices
 what each request costs beyond its iterations' price (admission, scoring, building its
-output, and what single-pass iterations cost over the calibrated fastest-of-repeats ones), which a filter over many short rows pays once per row; calibration
-fits it on whole ``generate`` calls (``cost_fit.request_seconds``). Written per layer,
+output, and what single-pass iterations cost over the calibrated fastest-of-repeats ones),
+which a filter over many short rows pays once per row; calibration fits it on whole
+``generate`` calls (``cost_fit.request_seconds``). Written per layer,
 t = L·[a_o·N + b_o + a_d·ΣKV_decode + b_d + s_d·B_d + a_p·Σ(c_i² + 2·c_i·m_i) + b_p + s_p·P +
 m_p·Σm_i]; here the layer count L is folded into the coefficients, which ``fit`` finds by least
 squares on measured iterations (``cost_fit.py``, run by ``infersql calibrate``), weighted for
