@@ -22,8 +22,6 @@ import logging
 import math
 from itertools import islice
 
-from executor.limit_stream import reached
-from executor.llm_runtime import PromptBatch
 from executor.plan import DEFAULT_SELECTIVITY, Estimate, EngineView, LLMOperator, PhysicalPlan
 from executor.prefix_sharing import hit_rate, prefix_sorted
 from executor.statement_stats import StatementStats
@@ -58,8 +56,7 @@ def _estimate(op: LLMOperator, plan: PhysicalPlan, ctx: PlanningContext, lent, u
     reads_unknown = [b for b in unknown if b in op.reads]
     if not reads_unknown:
         rows = ctx.rows(op.driver_sql)
-        batch = ctx.runtime.prepare(op.call, rows)
-        prompts = batch.unique
+        prompts = ctx.runtime.prepare(op.call, rows).unique
         e.rows, e.distinct, e.exact_rows = len(rows), len(prompts), True
         scale = 1.0
     else:
@@ -76,13 +73,12 @@ def _estimate(op: LLMOperator, plan: PhysicalPlan, ctx: PlanningContext, lent, u
         prompts = found.prompts
         e.rows = round(len(found.rows) * scale)
         e.distinct = round(len(prompts) * scale)
-        batch = found.batch
         if scale < 1.0:
             # As many prompts as should survive, spread over the candidates: only they are
             # looked up, tokenized and simulated (the survivors' sharing, not all candidates').
             prompts, scale = spread(prompts, e.distinct), 1.0
     if op.stream_limit is not None:
-        prompts = _first_waves(op, ctx, [batch.first_row[p] for p in prompts], memo)
+        prompts = _first_waves(op, prompts, memo)
     new = [p for p in prompts if p not in memo]
     cached = ctx.runtime.lookup(op.call, new, StatementStats())
     memo.update(cached)
@@ -97,15 +93,13 @@ def _estimate(op: LLMOperator, plan: PhysicalPlan, ctx: PlanningContext, lent, u
     _tokens_and_time(op, e, ctx, todo, scale)
 
 
-def _first_waves(op: LLMOperator, ctx: PlanningContext, rows: list[tuple],
-                 memo: dict) -> list[str]:
-    """The prompts a streamed LIMIT should reach, in the order it reaches them
-    (``executor.limit_stream``): as many as its LIMIT needs at the predicate's selectivity.
+def _first_waves(op: LLMOperator, prompts: list[str], memo: dict) -> list[str]:
+    """The prompts a streamed LIMIT should reach, in the order it reaches them (its driver's,
+    ``executor.limit_stream``): as many as its LIMIT needs at the predicate's selectivity.
     Only they are looked up and tokenized, as in the run."""
     sel = op.selectivity or DEFAULT_SELECTIVITY
     need = math.ceil(op.stream_limit / max(sel, 1e-3))
-    found = reached(ctx.runtime, op.call, rows, PromptBatch(op.call, [], {}))
-    return list(islice((p for p in found if p not in memo), need))
+    return list(islice((p for p in prompts if p not in memo), need))
 
 
 def _tokens_and_time(op: LLMOperator, e: Estimate, ctx: PlanningContext, todo: list[str],

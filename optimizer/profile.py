@@ -37,19 +37,18 @@ class Profile:
         return self._ctx.rows(f"SELECT * FROM ({self.sql}) LIMIT {int(n)}")
 
     @cached_property
-    def batch(self) -> PromptBatch:
-        """Every row's prompt, and each distinct prompt's first row."""
+    def _batch(self) -> PromptBatch:
         return self._ctx.runtime.prepare(self.call, self.rows)
 
     @property
     def prompts(self) -> list[str]:
         """The distinct prompts (NULL prompts dropped)."""
-        return self.batch.unique
+        return self._batch.unique
 
     @cached_property
     def prompt_rows(self) -> list[tuple]:
         """The first row of each prompt, aligned with ``prompts``."""
-        return [self.batch.first_row[p] for p in self.prompts]
+        return [self._batch.first_row[p] for p in self.prompts]
 
     @cached_property
     def input_rows(self) -> int:

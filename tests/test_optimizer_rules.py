@@ -4,7 +4,6 @@ estimates against EXPLAIN ANALYZE's actuals."""
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
 
