@@ -66,13 +66,14 @@ class BlockManager:
     def num_free(self) -> int:
         return len(self.free) + len(self.stale) + len(self.eviction)
 
-    def spare_for(self, seq: Sequence, limit: int) -> int:
-        """Blocks ``seq`` could take without evicting one that a request ahead of it will read
-        (as far as the eviction policy knows the order), counted up to ``limit``."""
+    def spare_until(self, arrival: tuple[int, int], limit: int) -> int:
+        """Blocks that could be handed out without evicting one that a request up to
+        ``arrival`` in the order will read (as far as the eviction policy knows the order),
+        counted up to ``limit``."""
         spare = len(self.free) + len(self.stale)
         if spare >= limit:
             return spare
-        return spare + self.eviction.spare_for(seq, limit - spare)
+        return spare + self.eviction.spare_until(arrival, limit - spare)
 
     def blocks_needed(self, seq: Sequence, num_tokens: int) -> int:
         """New blocks ``seq`` needs so that ``num_tokens`` of its tokens fit."""

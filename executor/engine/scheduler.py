@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+from .admission import AdmissionGate
 from .block_manager import BlockManager, PrefixMatch
 from .eviction import make_eviction_policy
 from .preemption import PreemptionPolicy, make_preemption_policy
@@ -79,6 +80,7 @@ class Scheduler:
         self.swap_used = 0
         self.waiting: list[Sequence] = []     # sorted by (arrival, seq_id)
         self.running: list[Sequence] = []     # in admission order
+        self.gate = AdmissionGate(blocks, max_batch_tokens)
 
     def add(self, seq: Sequence) -> None:
         seq.status = Status.WAITING
@@ -99,6 +101,7 @@ class Scheduler:
         self.running.clear()
         self.waiting.clear()
         self.swap_used = 0
+        self.gate.reset()
 
     def _preempt(self, victim: Sequence, step: Step, swap: bool) -> None:
         self.running.remove(victim)
@@ -145,9 +148,11 @@ class Scheduler:
     def _admit(self, step: Step, budget: int) -> None:
         """Admit waiting sequences in submitted order. The one exception: a sequence whose
         best cache source is being written this very iteration waits for the next one, and
-        does not hold back those behind it (it keeps its place at the head of the queue),
-        as long as running ahead of it is harmless (``_may_jump_ahead``)."""
-        i, owed = 0, 0
+        does not hold back those behind it (it keeps its place at the head of the queue).
+        Once the iteration has work, the admission gate keeps the prefixes that the next
+        requests will read (``admission.py``)."""
+        i = 0
+        self.gate.begin()
         while i < len(self.waiting) and budget > 0 and len(self.running) < self.max_num_seqs:
             seq = self.waiting[i]
             if seq.swapped_blocks:
@@ -157,7 +162,7 @@ class Scheduler:
                 continue
             match = self.blocks.match(seq)
             if match.defer:
-                owed += -(-seq.num_tokens // self.blocks.block_size) - len(match.block_ids)
+                self.gate.defer(seq, match)
                 i += 1
                 continue
             n = min(seq.num_tokens - match.num_tokens, budget)
@@ -165,7 +170,7 @@ class Scheduler:
             new_blocks = -(-(match.num_tokens + n) // self.blocks.block_size) - shared
             if not self.blocks.can_admit(match, new_blocks):
                 break
-            if owed and not self._may_jump_ahead(seq, new_blocks, owed):
+            if step.chunks and not self.gate.allows(self.waiting, i, new_blocks):
                 break
             self.waiting.pop(i)
             dst = self.blocks.admit(seq, match)
@@ -174,25 +179,10 @@ class Scheduler:
             self.blocks.grow(seq, match.num_tokens + n)
             seq.status = Status.RUNNING
             self.running.append(seq)
+            self.gate.admitted(seq)
             step.admitted.append((seq, match.num_tokens))
             step.chunks.append(Chunk(seq, match.num_tokens, match.num_tokens + n))
             budget -= n
-
-    def _may_jump_ahead(self, seq: Sequence, new_blocks: int, owed: int) -> bool:
-        """Cache-aware admission: may ``seq`` run before the deferred sequences ahead of it,
-        which will need ``owed`` new blocks when they are admitted next iteration?
-
-        Only if its ``new_blocks`` come from blocks no request ahead of it will read, and as
-        many again stay spare for the deferred ones (at most a batch's worth of blocks), so
-        that neither they nor ``seq``'s own prefix, which the requests after it will read,
-        are evicted before they are used. Otherwise it waits; the batch is not idle, because
-        a deferred sequence's cache source is being computed in it. With ``belady`` eviction
-        "will read" is known from the request order; other policies know only what is
-        evictable. Without this, each iteration ran ahead to the first request of every
-        prefix group in the queue, and at a small cache their prefixes were evicted before
-        the rest of their groups came (1.06x the prefill bound instead of 1.00x)."""
-        reserve = min(owed, self.max_batch_tokens // self.blocks.block_size)
-        return self.blocks.spare_for(seq, new_blocks + reserve) >= new_blocks + reserve
 
     def _swap_in(self, i: int, step: Step, budget: int) -> bool:
         """Readmit a swapped-out sequence at its own position in the queue: share what the

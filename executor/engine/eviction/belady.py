@@ -133,10 +133,8 @@ class BeladyEviction(EvictionPolicy):
     def remove(self, block_id: int) -> None:
         self._heap.discard(block_id)
 
-    def spare_for(self, seq, limit: int) -> int:
-        """Evictable blocks that no request ahead of ``seq`` in the order will read (their
-        next use comes after it, or never), counted up to ``limit``."""
-        return self._heap.count_below((-position(seq.arrival),), limit)
+    def spare_until(self, arrival: tuple[int, int], limit: int) -> int:
+        return self._heap.count_below((-position(arrival),), limit)
 
     def victim(self) -> int:
         bid = self._heap.pop()
