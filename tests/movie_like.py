@@ -24,15 +24,15 @@ def _text(rng: random.Random, words: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(words))
 
 
-def movie_reviews(movies: int, per_movie: int, seed: int = 0, info_words: int = 150,
+def movie_reviews(reviews: list[int], seed: int = 0, info_words: int = 150,
                   review_words: tuple[int, int] = (15, 40)) -> list[tuple[str, str, str]]:
-    """``movies`` x ``per_movie`` rows of (title, info, review), shuffled."""
+    """Rows of (title, info, review), shuffled: ``reviews[m]`` reviews of movie ``m``."""
     rng = random.Random(seed)
     rows = []
-    for m in range(movies):
+    for m, count in enumerate(reviews):
         title = f"{_text(rng, 2).title()} {m}"
         info = _text(rng, info_words)
-        rows += [(title, info, _text(rng, rng.randint(*review_words))) for _ in range(per_movie)]
+        rows += [(title, info, _text(rng, rng.randint(*review_words))) for _ in range(count)]
     rng.shuffle(rows)
     return rows
 

@@ -11,6 +11,7 @@ from executor.engine import Engine, EngineConfig, Request
 from executor.engine.block_manager import BlockManager
 from executor.engine.eviction import (EVICTION_POLICIES, BeladyEviction, LFUEviction,
                                       LRUEviction, make_eviction_policy)
+from executor.engine.eviction.lazy_heap import LazyHeap
 from executor.engine.errors import InvalidRequestError
 from executor.engine.geometry import bytes_per_block, read_geometry
 from executor.engine.sequence import SamplingParams, Sequence
@@ -136,6 +137,46 @@ def test_belady_cuts_a_shared_chain_from_its_end():
     bm._take()                         # the one free block
     bm._take()                         # evicts the deepest block of the chain
     assert bm.match(_seq(1, [1, 2, 3, 4, 5, 6, 7])).num_tokens == 4
+
+
+def test_belady_keeps_the_partial_block_a_waiting_request_reads():
+    """A prompt that shares a prefix ending mid-block is served by token-level tails: the
+    cached block's full key is on no reader's chain, but its stem (parent, first token) is.
+    Belady keeps one block per stem, the newest: its older sibling goes with the junk."""
+    bm = BlockManager(8, 4, BeladyEviction())
+    first = _seq(0, [1, 2, 3, 4, 5, 6, 10, 11, 12])
+    sibling = _seq(1, [1, 2, 3, 4, 5, 6, 20])          # its second block copies 2 of first's
+    junk = _seq(2, [40, 41, 42, 43, 44])
+    second_blocks = []
+    for s in (first, sibling, junk):
+        _compute(bm, s)
+        second_blocks.append(s.block_ids[1])
+        bm.release(s)
+    older, newer = second_blocks[:2]
+    reader = _seq(3, [1, 2, 3, 4, 5, 6, 30, 31])
+    bm.expect(reader)
+    while bm.free:
+        bm._take()
+    for _ in range(3):                 # first's tail, then the older sibling, then junk's tail
+        bm._take()
+    assert bm.key_of[newer] is not None and bm.key_of[older] is None
+    assert bm.match(reader).num_tokens == 6
+
+
+def test_lazy_heap_counts_the_entries_below_a_bound_without_walking_the_heap():
+    rng = random.Random(0)
+    heap = LazyHeap()
+    for key in range(500):
+        heap.push((rng.randrange(100), key))
+    for key in range(0, 500, 3):
+        heap.discard(key)
+    for key in range(0, 500, 7):
+        heap.push((rng.randrange(100), key))          # re-ranked: the old entry is dead
+    live = [e for e in heap._live.values()]
+    for bound in (0, 10, 50, 99, 100):
+        below = sum(1 for e in live if e < (bound,))
+        assert heap.count_below((bound,), 10**6) == below
+        assert heap.count_below((bound,), 5) == min(below, 5)
 
 
 def test_lfu_keeps_the_most_reused_block():
