@@ -132,16 +132,22 @@ class BeladyEviction(EvictionPolicy):
 
     def remove(self, block_id: int) -> None:
         self._heap.discard(block_id)
+        self._drop_rep(block_id)
 
     def spare_until(self, arrival: tuple[int, int], limit: int) -> int:
         return self._heap.count_below((-position(arrival),), limit)
 
     def victim(self) -> int:
         bid = self._heap.pop()
-        stem = self._stem(bid)
-        if self._rep.get(stem) == bid:
-            del self._rep[stem]
+        self._drop_rep(bid)
         return bid
+
+    def _drop_rep(self, block_id: int) -> None:
+        """``block_id`` is no longer evictable: it stops carrying its stem (a stem's carrier is
+        always an evictable block, so the map stays as small as the pool)."""
+        stem = self._stem(block_id)
+        if self._rep.get(stem) == block_id:
+            del self._rep[stem]
 
     def __len__(self) -> int:
         return len(self._heap)
