@@ -14,7 +14,7 @@ import random
 import pytest
 
 import infersql
-from executor.engine import EngineConfig, Request
+from executor.engine import EngineConfig
 from executor.engine.geometry import bytes_per_block, read_geometry
 from executor.engine.simulator import simulate
 from executor.prefix_sharing import prefix_sorted, trie_tokens

@@ -13,24 +13,12 @@ from executor.engine.eviction import (EVICTION_POLICIES, BeladyEviction, LFUEvic
                                       LRUEviction, make_eviction_policy)
 from executor.engine.eviction.lazy_heap import LazyHeap
 from executor.engine.errors import InvalidRequestError
-from executor.engine.geometry import bytes_per_block, read_geometry
 from executor.engine.sequence import SamplingParams, Sequence
 from tests import hf_oracle
+from tests.prompt_groups import grouped_prompts
 
 EVICTIONS = ["lru", "lfu", "belady"]
 PREEMPTIONS = ["newest", "srf", "cost"]
-
-
-def _prompts(seed: int, n: int, lo: int, hi: int, groups: int = 3, shared: int = 12):
-    rng = random.Random(seed)
-    prefixes = [[rng.randrange(1, 500) for _ in range(shared)] for _ in range(groups)]
-    return [rng.choice(prefixes) + [rng.randrange(1, 500) for _ in range(rng.randint(lo, hi))]
-            for _ in range(n)]
-
-
-@pytest.fixture(scope="module")
-def block_bytes(tiny_model):
-    return bytes_per_block(read_geometry(tiny_model), 4, "float32")
 
 
 @functools.lru_cache(maxsize=None)
@@ -50,7 +38,7 @@ def _run(path, blocks, block_bytes, prompts, max_tokens, **cfg):
 @pytest.mark.parametrize("eviction", EVICTIONS)
 @pytest.mark.parametrize("preemption", PREEMPTIONS)
 def test_every_policy_pair_matches_hf_under_pressure(tiny_model, block_bytes, eviction, preemption):
-    prompts = _prompts(1, 8, 6, 20)
+    prompts = grouped_prompts(1, 8, 6, 20)
     engine = _run(tiny_model, 14, block_bytes, prompts, 10, eviction=eviction,
                   preemption=preemption)
     assert engine.stats.preemptions > 0 and engine.stats.evicted_blocks > 0
@@ -62,14 +50,14 @@ def test_every_policy_pair_matches_hf_under_pressure(tiny_model, block_bytes, ev
 
 @pytest.mark.parametrize("eviction", EVICTIONS)
 def test_budgets_down_to_one_request_match_hf(tiny_model, block_bytes, eviction):
-    prompts = _prompts(2, 6, 4, 14)
+    prompts = grouped_prompts(2, 6, 4, 14)
     need = max(-(-(len(p) + 8) // 4) for p in prompts)     # the largest single request
     for blocks in (need, need + 3, 3 * need):
         _run(tiny_model, blocks, block_bytes, prompts, 8, eviction=eviction, preemption="cost")
 
 
 def test_swap_disabled_falls_back_to_recompute(tiny_model, block_bytes):
-    engine = _run(tiny_model, 14, block_bytes, _prompts(1, 8, 6, 20), 10, preemption="cost",
+    engine = _run(tiny_model, 14, block_bytes, grouped_prompts(1, 8, 6, 20), 10, preemption="cost",
                   swap_bytes=0)
     assert engine.stats.swaps == 0 and engine.stats.recomputed_tokens > 0
 
@@ -233,7 +221,7 @@ def test_future_requests_keep_their_prefix_cached(tiny_model, block_bytes):
 
 
 def test_decode_batch_cap_finishes_rows_steadily(tiny_model):
-    prompts = _prompts(3, 12, 2, 6)
+    prompts = grouped_prompts(3, 12, 2, 6)
     done_at = []
     engine = Engine(EngineConfig(model=tiny_model, kv_cache_bytes=4 << 20, decode_batch=4))
     outs = engine.generate([Request(prompt_ids=p, max_tokens=6) for p in prompts],

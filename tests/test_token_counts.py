@@ -9,10 +9,10 @@ import random
 import pytest
 
 from executor.engine import Engine, EngineConfig, Request
-from executor.engine.geometry import bytes_per_block, read_geometry
 from executor.engine.sequence import SamplingParams, Sequence
 from executor.engine.simulator import simulate
 from executor.engine.stats import EngineStats
+from tests.prompt_groups import grouped_prompts
 
 LABELS = ["positive", "negative", "neutral"]     # several tokens each with the tiny tokenizer
 
@@ -20,18 +20,6 @@ LABELS = ["positive", "negative", "neutral"]     # several tokens each with the 
 def assert_counts_add_up(stats) -> None:
     assert stats.cached_tokens + stats.prefilled_tokens == \
         stats.prompt_tokens + stats.recomputed_tokens, stats
-
-
-def _prompts(seed: int, n: int, lo: int, hi: int, groups: int = 3, shared: int = 14):
-    rng = random.Random(seed)
-    prefixes = [[rng.randrange(1, 500) for _ in range(shared)] for _ in range(groups)]
-    return [rng.choice(prefixes) + [rng.randrange(1, 500) for _ in range(rng.randint(lo, hi))]
-            for _ in range(n)]
-
-
-@pytest.fixture(scope="module")
-def block_bytes(tiny_model):
-    return bytes_per_block(read_geometry(tiny_model), 4, "float32")
 
 
 def _config(path, blocks, block_bytes, **kw):
@@ -49,20 +37,20 @@ def _generate(config, prompts, max_tokens=10, choices=None):
 @pytest.mark.parametrize("eviction", ["lru", "belady"])
 def test_recompute_after_preemption_and_eviction(tiny_model, block_bytes, eviction):
     stats, _ = _generate(_config(tiny_model, 14, block_bytes, eviction=eviction),
-                         _prompts(1, 10, 6, 20))
+                         grouped_prompts(1, 10, 6, 20))
     assert stats.preemptions > 0 and stats.evicted_blocks > 0 and stats.recomputed_tokens > 0
     assert_counts_add_up(stats)
 
 
 def test_swapped_sequences_are_not_counted_again(tiny_model, block_bytes):
     stats, _ = _generate(_config(tiny_model, 14, block_bytes, preemption="cost"),
-                         _prompts(1, 10, 6, 20))
+                         grouped_prompts(1, 10, 6, 20))
     assert stats.swaps > 0
     assert_counts_add_up(stats)
 
 
 def test_chunked_prefill_counts_each_prompt_token_once(tiny_model, block_bytes):
-    prompts = _prompts(2, 6, 40, 90, groups=2, shared=30)
+    prompts = grouped_prompts(2, 6, 40, 90, groups=2, shared=30)
     stats, _ = _generate(_config(tiny_model, 400, block_bytes, max_batch_tokens=16), prompts, 3)
     assert min(map(len, prompts)) > 16      # every prompt is computed in several chunks
     assert stats.cached_tokens > 0 and stats.recomputed_tokens == 0
@@ -82,7 +70,7 @@ def test_a_deferred_request_counts_its_copied_tail_as_cached(tiny_model, block_b
 @pytest.mark.parametrize("blocks", [20, 400])
 def test_choice_children_reread_their_prompt_without_counting_it_again(tiny_model, block_bytes,
                                                                         blocks):
-    prompts = _prompts(3, 12, 6, 20)
+    prompts = grouped_prompts(3, 12, 6, 20)
     stats, outs = _generate(_config(tiny_model, blocks, block_bytes), prompts, choices=LABELS)
     assert {o.text for o in outs} <= set(LABELS)
     assert stats.decoded_tokens > 0     # the labels' tokens after the first
@@ -111,7 +99,7 @@ def test_a_readmitted_sequence_counts_only_the_cache_it_never_had():
 @pytest.mark.parametrize("blocks", [18, 30, 80])
 def test_simulated_counts_add_up(tiny_model, block_bytes, eviction, preemption, blocks):
     rng = random.Random(blocks)
-    prompts = _prompts(blocks, 60, 4, 30, groups=5)
+    prompts = grouped_prompts(blocks, 60, 4, 30, groups=5)
     lens = [rng.randint(1, 12) for _ in prompts]
     choices = [[[5, 6], [7, 8, 9], [10]] if rng.random() < 0.3 else None for _ in prompts]
     config = _config(tiny_model, blocks, block_bytes, eviction=eviction, preemption=preemption,
