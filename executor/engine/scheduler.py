@@ -4,9 +4,10 @@ Each iteration has a token budget (``max_batch_tokens``). Running sequences go f
 admission order: a decoding one takes one token, one still in prefill takes a chunk of what is
 left of the budget (chunked prefill). Then waiting sequences are admitted in submitted order,
 each starting after the longest prefix the cache already holds (one whose prefix is being
-written this iteration waits one iteration without blocking the queue). When the pool has no
-block for a running sequence, the preemption policy picks a victim among those not yet
-scheduled this iteration, and the way out: the victim releases its blocks and waits to be
+written this iteration waits one iteration without blocking the queue). Once the iteration has
+work, an admission must leave cached what the next requests read (``admission.py``). When the
+pool has no block for a running sequence, the preemption policy picks a victim among those not
+yet scheduled this iteration, and the way out: the victim releases its blocks and waits to be
 recomputed, or (``cost`` policy) its blocks are swapped to host memory and back.
 
 The number of running sequences is capped by ``running_limit``: a decode batch larger than
