@@ -35,3 +35,12 @@ def tiny_model(model_factory):
 def arch_model(request, model_factory):
     """One tiny random model per supported architecture (Qwen2, Llama, Mistral)."""
     return model_factory(request.param)
+
+
+@pytest.fixture(scope="session")
+def block_bytes(tiny_model):
+    """Bytes of one KV block of the tiny model at block size 4 in float32: the policy and
+    counter tests size their caches in blocks."""
+    from executor.engine.geometry import bytes_per_block, read_geometry
+
+    return bytes_per_block(read_geometry(tiny_model), 4, "float32")

@@ -77,3 +77,18 @@ def test_abort_forgets_blocks_that_were_being_written():
     bm.abort([a])
     assert bm.match(_seq(1, list(range(12)) + [5])).num_tokens == 0
     assert bm.num_free == 16
+
+
+def test_a_written_tail_source_wins_a_tie_with_one_in_flight():
+    """Two cached blocks share a prefix's last slots: the one written last iteration serves
+    now, and the request need not wait for the one still being written."""
+    bm = BlockManager(16, 4, LRUEviction())
+    bm.free.rotate(-14)                 # the written blocks get the last ids, 14 and 15
+    written = _seq(0, [1, 2, 3, 4, 5, 6, 7, 8])
+    _run(bm, written)
+    writing = _seq(1, [1, 2, 3, 4, 5, 6, 9, 9])
+    bm.admit(writing, bm.match(writing))
+    bm.grow(writing, 8)                 # its second block is registered, not yet computed
+    m = bm.match(_seq(2, [1, 2, 3, 4, 5, 6, 0]))
+    assert not m.defer
+    assert (m.copy_from, m.copy_len, m.num_tokens) == (written.block_ids[1], 2, 6)

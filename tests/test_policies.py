@@ -11,25 +11,14 @@ from executor.engine import Engine, EngineConfig, Request
 from executor.engine.block_manager import BlockManager
 from executor.engine.eviction import (EVICTION_POLICIES, BeladyEviction, LFUEviction,
                                       LRUEviction, make_eviction_policy)
+from executor.engine.eviction.lazy_heap import LazyHeap
 from executor.engine.errors import InvalidRequestError
-from executor.engine.geometry import bytes_per_block, read_geometry
 from executor.engine.sequence import SamplingParams, Sequence
 from tests import hf_oracle
+from tests.prompt_groups import grouped_prompts
 
 EVICTIONS = ["lru", "lfu", "belady"]
 PREEMPTIONS = ["newest", "srf", "cost"]
-
-
-def _prompts(seed: int, n: int, lo: int, hi: int, groups: int = 3, shared: int = 12):
-    rng = random.Random(seed)
-    prefixes = [[rng.randrange(1, 500) for _ in range(shared)] for _ in range(groups)]
-    return [rng.choice(prefixes) + [rng.randrange(1, 500) for _ in range(rng.randint(lo, hi))]
-            for _ in range(n)]
-
-
-@pytest.fixture(scope="module")
-def block_bytes(tiny_model):
-    return bytes_per_block(read_geometry(tiny_model), 4, "float32")
 
 
 @functools.lru_cache(maxsize=None)
@@ -49,7 +38,7 @@ def _run(path, blocks, block_bytes, prompts, max_tokens, **cfg):
 @pytest.mark.parametrize("eviction", EVICTIONS)
 @pytest.mark.parametrize("preemption", PREEMPTIONS)
 def test_every_policy_pair_matches_hf_under_pressure(tiny_model, block_bytes, eviction, preemption):
-    prompts = _prompts(1, 8, 6, 20)
+    prompts = grouped_prompts(1, 8, 6, 20)
     engine = _run(tiny_model, 14, block_bytes, prompts, 10, eviction=eviction,
                   preemption=preemption)
     assert engine.stats.preemptions > 0 and engine.stats.evicted_blocks > 0
@@ -61,14 +50,14 @@ def test_every_policy_pair_matches_hf_under_pressure(tiny_model, block_bytes, ev
 
 @pytest.mark.parametrize("eviction", EVICTIONS)
 def test_budgets_down_to_one_request_match_hf(tiny_model, block_bytes, eviction):
-    prompts = _prompts(2, 6, 4, 14)
+    prompts = grouped_prompts(2, 6, 4, 14)
     need = max(-(-(len(p) + 8) // 4) for p in prompts)     # the largest single request
     for blocks in (need, need + 3, 3 * need):
         _run(tiny_model, blocks, block_bytes, prompts, 8, eviction=eviction, preemption="cost")
 
 
 def test_swap_disabled_falls_back_to_recompute(tiny_model, block_bytes):
-    engine = _run(tiny_model, 14, block_bytes, _prompts(1, 8, 6, 20), 10, preemption="cost",
+    engine = _run(tiny_model, 14, block_bytes, grouped_prompts(1, 8, 6, 20), 10, preemption="cost",
                   swap_bytes=0)
     assert engine.stats.swaps == 0 and engine.stats.recomputed_tokens > 0
 
@@ -138,6 +127,46 @@ def test_belady_cuts_a_shared_chain_from_its_end():
     assert bm.match(_seq(1, [1, 2, 3, 4, 5, 6, 7])).num_tokens == 4
 
 
+def test_belady_keeps_the_partial_block_a_waiting_request_reads():
+    """A prompt that shares a prefix ending mid-block is served by token-level tails: the
+    cached block's full key is on no reader's chain, but its stem (parent, first token) is.
+    Belady keeps one block per stem, the newest: its older sibling goes with the junk."""
+    bm = BlockManager(8, 4, BeladyEviction())
+    first = _seq(0, [1, 2, 3, 4, 5, 6, 10, 11, 12])
+    sibling = _seq(1, [1, 2, 3, 4, 5, 6, 20])          # its second block copies 2 of first's
+    junk = _seq(2, [40, 41, 42, 43, 44])
+    second_blocks = []
+    for s in (first, sibling, junk):
+        _compute(bm, s)
+        second_blocks.append(s.block_ids[1])
+        bm.release(s)
+    older, newer = second_blocks[:2]
+    reader = _seq(3, [1, 2, 3, 4, 5, 6, 30, 31])
+    bm.expect(reader)
+    while bm.free:
+        bm._take()
+    for _ in range(3):                 # first's tail, then the older sibling, then junk's tail
+        bm._take()
+    assert bm.key_of[newer] is not None and bm.key_of[older] is None
+    assert bm.match(reader).num_tokens == 6
+
+
+def test_lazy_heap_counts_the_entries_below_a_bound_without_walking_the_heap():
+    rng = random.Random(0)
+    heap = LazyHeap()
+    for key in range(500):
+        heap.push((rng.randrange(100), key))
+    for key in range(0, 500, 3):
+        heap.discard(key)
+    for key in range(0, 500, 7):
+        heap.push((rng.randrange(100), key))          # re-ranked: the old entry is dead
+    live = [e for e in heap._live.values()]
+    for bound in (0, 10, 50, 99, 100):
+        below = sum(1 for e in live if e < (bound,))
+        assert heap.count_below((bound,), 10**6) == below
+        assert heap.count_below((bound,), 5) == min(below, 5)
+
+
 def test_lfu_keeps_the_most_reused_block():
     bm = BlockManager(3, 2, LFUEviction())
     hot, cold = _seq(0, [1, 2, 0]), _seq(1, [3, 4, 0])
@@ -192,7 +221,7 @@ def test_future_requests_keep_their_prefix_cached(tiny_model, block_bytes):
 
 
 def test_decode_batch_cap_finishes_rows_steadily(tiny_model):
-    prompts = _prompts(3, 12, 2, 6)
+    prompts = grouped_prompts(3, 12, 2, 6)
     done_at = []
     engine = Engine(EngineConfig(model=tiny_model, kv_cache_bytes=4 << 20, decode_batch=4))
     outs = engine.generate([Request(prompt_ids=p, max_tokens=6) for p in prompts],

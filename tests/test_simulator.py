@@ -49,11 +49,31 @@ def test_simulated_counts_equal_the_engines(tiny_model, eviction, preemption, bl
         assert sim.stats.preemptions > 0
 
 
+@pytest.mark.parametrize("blocks", [20, 400])
+def test_simulated_choice_children_count_what_the_engines_count(tiny_model, blocks):
+    """LLM_CLASSIFY's multi-token labels: a scoring lead, then one child per label that
+    re-reads the prompt from the cache; the simulator runs the same sequences."""
+    per_block = bytes_per_block(read_geometry(tiny_model), 4, "float32")
+    config = EngineConfig(model=tiny_model, kv_cache_bytes=blocks * per_block, block_size=4,
+                          max_batch_tokens=64)
+    prompts, _ = _workload(3, 16)
+    labels = ["positive", "negative", "neutral", "yes"]
+    engine = Engine(config)
+    engine.generate([Request(prompt_ids=p, choices=labels) for p in prompts])
+    ids = [engine.tokenizer.encode(c, add_special_tokens=False) for c in labels]
+    sim = simulate(config, prompts, [1] * len(prompts), choices=[ids] * len(prompts))
+    assert {k: getattr(sim.stats, k) for k in COUNTED} == {k: getattr(engine.stats, k) for k in COUNTED}
+    assert sim.stats.decoded_tokens == len(prompts) * sum(len(c) - 1 for c in ids)
+
+
 def test_simulator_imports_no_torch(tiny_model):
     code = ("import sys; from executor.engine.simulator import simulate; "
             "from executor.engine.config import EngineConfig; "
             f"r = simulate(EngineConfig(model={tiny_model!r}), [[1, 2, 3]], [2]); "
-            "assert r.stats.decoded_tokens == 2; assert 'torch' not in sys.modules, 'torch'")
+            "assert r.stats.decoded_tokens == 2; "
+            f"r = simulate(EngineConfig(model={tiny_model!r}), [[1, 2, 3]], [1], "
+            "choices=[[[4, 5], [6]]]); assert r.stats.decoded_tokens == 1; "
+            "assert 'torch' not in sys.modules, 'torch'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -66,6 +66,15 @@ class BlockManager:
     def num_free(self) -> int:
         return len(self.free) + len(self.stale) + len(self.eviction)
 
+    def spare_until(self, arrival: tuple[int, int], limit: int) -> int:
+        """Blocks that could be handed out without evicting one that a request up to
+        ``arrival`` in the order will read (as far as the eviction policy knows the order),
+        counted up to ``limit``."""
+        spare = len(self.free) + len(self.stale)
+        if spare >= limit:
+            return spare
+        return spare + self.eviction.spare_until(arrival, limit - spare)
+
     def blocks_needed(self, seq: Sequence, num_tokens: int) -> int:
         """New blocks ``seq`` needs so that ``num_tokens`` of its tokens fit."""
         return max(0, -(-num_tokens // self.block_size) - len(seq.block_ids))
@@ -91,7 +100,8 @@ class BlockManager:
         best, best_len = None, 0
         for bid in self.children.get(parent, ()):
             n = common_prefix(self.tokens_of[bid], want)
-            if n > best_len:
+            if n > best_len or (n == best_len and n and best in self.in_flight
+                                and bid not in self.in_flight):
                 best, best_len = bid, n
         if best is None:
             return PrefixMatch(matched, pos)

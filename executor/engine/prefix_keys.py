@@ -29,6 +29,20 @@ def sequence_keys(seq, block_size: int, num_full: int) -> list[int]:
     return chain_keys(seq.token_ids, block_size, num_full, seq.block_hashes)
 
 
+def stem_key(parent: int, first_token: int) -> int:
+    """The key of every block that follows ``parent`` and starts with ``first_token``: a
+    reader whose prompt has this stem can copy at least one leading slot of any such block
+    (token-level tails), even when the block's full key is not on its chain."""
+    return hash((parent, first_token, "stem"))
+
+
+def chain_stems(tokens, block_size: int, keys: list[int], limit: int) -> list[int]:
+    """The stems of the blocks a reader of ``tokens`` may read from the cache: one per block
+    that holds any of its first ``limit`` tokens, chained on its full ``keys``."""
+    return [stem_key(keys[i - 1] if i else ROOT, tokens[i * block_size])
+            for i in range(-(-limit // block_size))]
+
+
 def readable_limit(seq) -> int:
     """How many leading tokens of ``seq`` may come from the cache: all but the last, which must
     be computed to give logits, and for a scoring sequence none past the first position whose

@@ -4,9 +4,10 @@ Each iteration has a token budget (``max_batch_tokens``). Running sequences go f
 admission order: a decoding one takes one token, one still in prefill takes a chunk of what is
 left of the budget (chunked prefill). Then waiting sequences are admitted in submitted order,
 each starting after the longest prefix the cache already holds (one whose prefix is being
-written this iteration waits one iteration without blocking the queue). When the pool has no
-block for a running sequence, the preemption policy picks a victim among those not yet
-scheduled this iteration, and the way out: the victim releases its blocks and waits to be
+written this iteration waits one iteration without blocking the queue). Once the iteration has
+work, an admission must leave cached what the next requests read (``admission.py``). When the
+pool has no block for a running sequence, the preemption policy picks a victim among those not
+yet scheduled this iteration, and the way out: the victim releases its blocks and waits to be
 recomputed, or (``cost`` policy) its blocks are swapped to host memory and back.
 
 The number of running sequences is capped by ``running_limit``: a decode batch larger than
@@ -21,6 +22,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+from .admission import AdmissionGate
 from .block_manager import BlockManager, PrefixMatch
 from .eviction import make_eviction_policy
 from .preemption import PreemptionPolicy, make_preemption_policy
@@ -79,6 +81,7 @@ class Scheduler:
         self.swap_used = 0
         self.waiting: list[Sequence] = []     # sorted by (arrival, seq_id)
         self.running: list[Sequence] = []     # in admission order
+        self.gate = AdmissionGate(blocks, max_batch_tokens)
 
     def add(self, seq: Sequence) -> None:
         seq.status = Status.WAITING
@@ -99,6 +102,7 @@ class Scheduler:
         self.running.clear()
         self.waiting.clear()
         self.swap_used = 0
+        self.gate.reset()
 
     def _preempt(self, victim: Sequence, step: Step, swap: bool) -> None:
         self.running.remove(victim)
@@ -108,7 +112,6 @@ class Scheduler:
             self.swap_used += victim.swapped_blocks
         self.blocks.release(victim)
         if not swap:
-            victim.recompute_until = max(victim.recompute_until, victim.num_computed)
             victim.num_computed = 0
         step.preempted.append(victim)
         self.add(victim)
@@ -146,8 +149,11 @@ class Scheduler:
     def _admit(self, step: Step, budget: int) -> None:
         """Admit waiting sequences in submitted order. The one exception: a sequence whose
         best cache source is being written this very iteration waits for the next one, and
-        does not hold back those behind it (it keeps its place at the head of the queue)."""
+        does not hold back those behind it (it keeps its place at the head of the queue).
+        Once the iteration has work, the admission gate keeps the prefixes that the next
+        requests will read (``admission.py``)."""
         i = 0
+        self.gate.begin()
         while i < len(self.waiting) and budget > 0 and len(self.running) < self.max_num_seqs:
             seq = self.waiting[i]
             if seq.swapped_blocks:
@@ -157,12 +163,15 @@ class Scheduler:
                 continue
             match = self.blocks.match(seq)
             if match.defer:
+                self.gate.defer(seq, match)
                 i += 1
                 continue
             n = min(seq.num_tokens - match.num_tokens, budget)
             shared = len(match.block_ids)
             new_blocks = -(-(match.num_tokens + n) // self.blocks.block_size) - shared
             if not self.blocks.can_admit(match, new_blocks):
+                break
+            if step.chunks and not self.gate.allows(self.waiting, i, new_blocks):
                 break
             self.waiting.pop(i)
             dst = self.blocks.admit(seq, match)
@@ -171,6 +180,7 @@ class Scheduler:
             self.blocks.grow(seq, match.num_tokens + n)
             seq.status = Status.RUNNING
             self.running.append(seq)
+            self.gate.admitted(seq)
             step.admitted.append((seq, match.num_tokens))
             step.chunks.append(Chunk(seq, match.num_tokens, match.num_tokens + n))
             budget -= n

@@ -48,8 +48,8 @@ class Sequence:
     num_computed: int = 0
     block_ids: list[int] = field(default_factory=list)
     block_hashes: list[int] = field(default_factory=list)
-    cached_tokens: int = -1          # prompt tokens from cache at first admission; -1 = never admitted
-    recompute_until: int = 0         # tokens below this were computed before a preemption
+    cached_tokens: int = -1          # prompt tokens served from cache; -1 = never admitted
+    accounted: int = 0               # tokens below this were served from cache or computed once
     swapped_blocks: int = 0          # blocks held in host memory while swapped out
     scores: list[list[float]] = field(default_factory=list)        # log-probs, same shape
     finish_reason: str | None = None

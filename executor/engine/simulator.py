@@ -12,16 +12,19 @@ token) derived from its prompt and k, so identical prompts produce identical out
 their decoded blocks, as they do under greedy decoding. Every request decodes exactly its
 ``output_len`` tokens (no EOS).
 
-``choices`` requests (LLM_FILTER yes/no, LLM_CLASSIFY) should be given ``output_len=1``: the
-engine's scoring lead prefills the prompt and reads the choices' log-probabilities from the last
-position's logits, which is the same work as a prefill plus one sampled token. Multi-token
-labels add one short child per label that re-reads the prompt from the cache; the simulator
-leaves those out (a few tokens per label).
+Requests with ``choices`` (LLM_FILTER yes/no, LLM_CLASSIFY; their choices' token ids) run as
+the engine runs them (``choices.py``): a scoring lead prefills the prompt and reads the first
+token of every choice from its last position, then each multi-token choice gets a child that
+re-reads the prompt from the cache and computes the label's tokens. Without ``choices``, such a
+request can be given ``output_len=1``: the lead alone is the same work as a prefill plus one
+sampled token.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
+from . import choices as choice_scoring
 from .config import EngineConfig
 from .cost_model import CostModel, IterationShape, default_cost_model
 from .errors import CacheTooSmallError, InvalidRequestError
@@ -47,15 +50,38 @@ def _stand_in(seq: Sequence) -> int:
     return -1 - (hash((tail, seq.prompt_len, seq.num_tokens)) & 0x3FFFFFFF)
 
 
+def _first_sequence(i: int, prompt: list[int], output_len: int,
+                    choice_ids: list[list[int]] | None) -> Sequence:
+    if choice_ids is not None:
+        if not choice_ids or not all(choice_ids):
+            raise InvalidRequestError(f"request {i}: choices must be non-empty token id lists")
+        return choice_scoring.lead(i, i, (0, i), prompt, choice_ids)
+    return Sequence(i, i, (0, i), list(prompt), len(prompt), SamplingParams(output_len))
+
+
+def _advance(seq: Sequence, stats: EngineStats) -> bool:
+    """``seq`` computed all its tokens: a scoring sequence is done; any other samples a stand-in
+    token, and is done at its output length."""
+    if seq.is_scoring:
+        return True
+    seq.token_ids.append(_stand_in(seq))
+    stats.decoded_tokens += 1
+    return seq.num_tokens - seq.prompt_len >= seq.params.max_tokens
+
+
 def simulate(config: EngineConfig, prompts: list[list[int]], output_lens: list[int],
              cost_model: CostModel | None = None,
-             future: list[list[int]] | None = None) -> SimResult:
+             future: list[list[int]] | None = None,
+             choices: list[list[list[int]] | None] | None = None) -> SimResult:
     """Run ``prompts`` (token ids) with ``output_lens`` new tokens each through the engine's
     scheduler under ``config``; ``future`` holds prompts of later calls, for an eviction
-    policy that ``uses_future`` (``belady``)."""
-    if len(prompts) != len(output_lens):
+    policy that ``uses_future`` (``belady``). ``choices``, per request, holds its choices'
+    token ids (or None): such a request scores them instead of decoding ``output_len``."""
+    if len(prompts) != len(output_lens) or (choices is not None and len(choices) != len(prompts)):
         raise InvalidRequestError(f"simulate: {len(prompts)} prompts but {len(output_lens)} "
-                                  "output lengths; give one output length per prompt")
+                                  f"output lengths and {len(choices or prompts)} choice lists; "
+                                  "give one of each per prompt")
+    choices = choices or [None] * len(prompts)
     geom = read_geometry(config.model)
     dtype = config.dtype or default_dtype(config.device)
     pool = num_blocks(geom, config.kv_cache_bytes, config.block_size, dtype)
@@ -75,10 +101,10 @@ def simulate(config: EngineConfig, prompts: list[list[int]], output_lens: list[i
         if need > pool:
             raise CacheTooSmallError(f"request {i}: needs {need} KV blocks but the cache holds "
                                      f"{pool}; raise kv_cache_bytes")
-        sched.add(Sequence(i, i, (0, i), list(prompt), len(prompt), SamplingParams(n)))
+        sched.add(_first_sequence(i, prompt, n, choices[i]))
         stats.requests += 1
         stats.prompt_tokens += len(prompt)
-    clock, timeline = 0.0, []
+    clock, timeline, next_id = 0.0, [], itertools.count(len(prompts))
     finish = [0.0] * len(prompts)
     while sched.has_work():
         blocks.clock = clock
@@ -93,12 +119,13 @@ def simulate(config: EngineConfig, prompts: list[list[int]], output_lens: list[i
             seq = chunk.seq
             stats.count_chunk(seq, chunk.start, chunk.end)
             seq.num_computed = chunk.end
-            if chunk.end == seq.num_tokens:
-                seq.token_ids.append(_stand_in(seq))
-                stats.decoded_tokens += 1
-                if seq.num_tokens - seq.prompt_len >= seq.params.max_tokens:
-                    sched.finish(seq)
-                    finish[seq.request_index] = clock
+            if chunk.end == seq.num_tokens and _advance(seq, stats):
+                sched.finish(seq)
+                finish[seq.request_index] = clock
+                if choice_scoring.is_lead(seq):
+                    ids = choices[seq.request_index]
+                    for kid in choice_scoring.children(next_id, seq, ids).values():
+                        sched.add(kid)
     stats.peak_blocks = blocks.peak_blocks
     stats.evicted_blocks = blocks.evicted_blocks
     stats.wall_seconds = clock

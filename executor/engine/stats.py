@@ -11,9 +11,13 @@ from dataclasses import dataclass, fields
 @dataclass
 class TokenCounts:
     """The counters an engine run and a SQL statement's LLM work share (the statement's are the
-    engine's differences around its work). ``prefilled_tokens`` counts every prompt token that
-    went through the model, recomputation included; ``cached_tokens`` counts prompt tokens
-    served from cached blocks. ``preemptions`` counts both ways out."""
+    engine's differences around its work). Every prompt token is counted once, either as
+    ``cached_tokens`` (served from cached blocks) or in ``prefilled_tokens`` (computed);
+    computing any token again, after a preemption or an eviction, adds it to both
+    ``prefilled_tokens`` and ``recomputed_tokens``. So, once a run is complete,
+    ``cached + prefilled == prompt + recomputed`` exactly. ``decoded_tokens`` counts the
+    tokens generated after the prompt (sampled, or a choice's label tokens that were scored).
+    ``preemptions`` counts both ways out."""
 
     prompt_tokens: int = 0
     cached_tokens: int = 0
@@ -45,23 +49,33 @@ class EngineStats(TokenCounts):
 
     # ---- counting -------------------------------------------------------------------------
     def count_step(self, step) -> None:
-        """Preemptions, swaps and first admissions of one scheduler ``Step``."""
+        """Preemptions, swaps and admissions of one scheduler ``Step``."""
         self.iterations += 1
         self.preemptions += len(step.preempted)
         self.swaps += len(step.swap_out)
         self.swapped_blocks += sum(len(b) for _, b in step.swap_out)
         for seq, cached in step.admitted:
-            if seq.cached_tokens < 0:
-                seq.cached_tokens = min(cached, seq.prompt_len)
-                # A choice's child re-reads its request's prompt; prompt_tokens counted that
-                # prompt once, so cached_tokens does too.
-                if not (seq.is_scoring and seq.score_start >= seq.prompt_len):
-                    self.cached_tokens += seq.cached_tokens
+            self.count_admission(seq, cached)
+
+    def count_admission(self, seq, cached: int) -> None:
+        """``seq`` starts with its first ``cached`` tokens from the cache. Only prompt tokens it
+        never had before count: a sequence readmitted after a preemption may find more of its
+        prompt cached than it had computed. ``seq.accounted`` marks how far it has had its
+        tokens, from the cache or computed (a choice's child starts with its lead's prompt)."""
+        fresh = max(0, min(cached, seq.prompt_len) - seq.accounted)
+        seq.cached_tokens = max(seq.cached_tokens, 0) + fresh
+        self.cached_tokens += fresh
+        seq.accounted = max(seq.accounted, cached)
 
     def count_chunk(self, seq, start: int, end: int) -> None:
-        """A chunk of output tokens (a sampled one, and any a grammar forced after it) is
-        decoding, not prefill; a chunk of prompt or of tokens to recompute is prefill."""
-        decoding = start >= max(seq.prompt_len, seq.recompute_until)
-        if not decoding:
-            self.prefilled_tokens += end - start
-            self.recomputed_tokens += max(0, min(end, seq.recompute_until) - start)
+        """``seq`` computed its tokens [start, end): those below ``seq.accounted`` again, the
+        prompt's others for the first time; a choice's label tokens count as decoded (a
+        sampling sequence's, and any a grammar forced after them, are counted as they are
+        sampled or forced: not prefill)."""
+        again = max(0, min(end, seq.accounted) - start)
+        first = max(start, seq.accounted)
+        self.recomputed_tokens += again
+        self.prefilled_tokens += again + max(0, min(end, seq.prompt_len) - first)
+        if seq.is_scoring:
+            self.decoded_tokens += max(0, end - max(first, seq.prompt_len))
+        seq.accounted = max(seq.accounted, end)

@@ -38,6 +38,12 @@ class EvictionPolicy:
     def __len__(self) -> int:
         raise NotImplementedError
 
+    def spare_until(self, arrival: tuple[int, int], limit: int) -> int:
+        """How many evictable blocks no request up to ``arrival`` (a place in the submitted
+        order) will read, counted up to ``limit``. A policy that does not know the order can
+        only say how many are evictable."""
+        return min(len(self), limit)
+
     # Knowledge of the request order; ignored by policies that do not use it.
     def expect(self, seq) -> None:
         """``seq`` is waiting to be admitted."""

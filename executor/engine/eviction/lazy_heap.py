@@ -39,6 +39,20 @@ class LazyHeap:
                 del self._live[entry[-1]]
                 return entry[-1]
 
+    def count_below(self, bound: tuple, limit: int) -> int:
+        """How many live entries are smaller than ``bound``, counting no further than
+        ``limit``. Walks only the top of the heap: a node that is not smaller than ``bound``
+        has no smaller descendant, so the cost grows with the count, not with the heap."""
+        count, stack, heap = 0, [0], self._heap
+        while stack and count < limit:
+            i = stack.pop()
+            if i >= len(heap) or not heap[i] < bound:
+                continue
+            if self._live.get(heap[i][-1]) is heap[i]:
+                count += 1
+            stack += (2 * i + 1, 2 * i + 2)
+        return count
+
     def __contains__(self, key: int) -> bool:
         return key in self._live
 
