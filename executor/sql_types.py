@@ -4,9 +4,10 @@ JSON text back as that type's value.
     LLM('Year of release?', title, returns := 'INTEGER')               -- 1999, never "c. 1999"
     LLM('Who and where?', note, returns := 'STRUCT(name VARCHAR, city VARCHAR)')
 
-The engine's grammar guarantees the shape (an integer, an object with these keys); a value the
-grammar admits but the type cannot hold (``2023-02-30`` for a DATE, 300 for a TINYINT) becomes
-NULL and is counted, or an error with ``on_error := 'raise'``. DuckDB itself parses the type
+The engine's grammar guarantees the shape (an integer in the type's range, a day that exists,
+an object with these keys); an answer that still is not a value of the type (a DECIMAL that
+rounds past its digits, a ``json_schema`` document cut short) becomes NULL and is counted, or
+an error with ``on_error := 'raise'``. DuckDB itself parses the type
 text, so a bad type reads in DuckDB's own words. Each STRUCT field may be ``null``: a value the
 text does not give is NULL, not an invented one.
 """
@@ -25,7 +26,13 @@ from .schema_bounds import FLOAT_BOUND, INT64, LIST_ITEMS, STRING_LENGTH
 
 _INTEGERS = {"tinyint": 8, "smallint": 16, "integer": 32, "bigint": 64, "hugeint": 128,
              "utinyint": -8, "usmallint": -16, "uinteger": -32, "ubigint": -64, "uhugeint": -128}
-_DAY = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"     # 02-30 passes: NULL, counted
+# A day that exists, and nothing else: years 0001-9999, each month's own length, and February
+# 29th in leap years only (divisible by 4; of the centuries, those divisible by 400).
+_YEAR = r"(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+_MONTH_DAY = (r"((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+              r"|02-(0[1-9]|1[0-9]|2[0-8]))")
+_LEAP = r"0[48]|[2468][048]|[13579][26]"
+_DAY = f"({_YEAR}-{_MONTH_DAY}|([0-9]{{2}}({_LEAP})|({_LEAP})00)-02-29)"
 _DATE = f"^{_DAY}$"
 _TIMESTAMP = f"^{_DAY} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
 _VARCHAR_LENGTH = re.compile(r"^\s*(?:VARCHAR|TEXT|STRING)\s*\(\s*(\d+)\s*\)\s*$", re.IGNORECASE)

@@ -1,6 +1,8 @@
 """Typed answers end to end on a random, untrained model: the grammar alone keeps every answer
-inside its type. A NULL is only ever an answer the type could not hold (a 30th of February),
-and every one is counted in ``cursor.stats.cast_failures``."""
+inside its type, and every answer ends within the call's max_tokens (the type's longest
+answer), so every row of every type has a value. A NULL is only ever an answer cut short (an
+unbounded json_schema with too small a max_tokens), and every one is counted in
+``cursor.stats.cast_failures``."""
 from __future__ import annotations
 
 import datetime
@@ -51,6 +53,8 @@ TYPES = [
     ("DOUBLE", lambda v: isinstance(v, float)),
     ("FLOAT", lambda v: isinstance(v, float)),
     ("DECIMAL(6,2)", lambda v: isinstance(v, decimal.Decimal) and abs(v) < 10**4),
+    ("DATE", lambda v: isinstance(v, datetime.date)),        # only days that exist: no Feb 30th
+    ("TIMESTAMP", lambda v: isinstance(v, datetime.datetime)),
     ("VARCHAR", _short),
     ("VARCHAR(8)", lambda v: _short(v, 8)),
     ("ENUM('red', 'green', 'blue')", lambda v: v in ("red", "green", "blue")),
@@ -80,14 +84,14 @@ def infersql_type(text: str):
     return duckdb.sqltype(text)
 
 
-def test_a_value_the_grammar_admits_but_the_type_cannot_hold_is_null_and_counted(conn):
-    values, cur = _answers(conn, "SELECT LLM('When?', note, returns := 'DATE') FROM t")
-    nulls = sum(v is None for v in values)
-    assert cur.stats.cast_failures == nulls                     # nothing lost silently
-    assert all(isinstance(v, datetime.date) for v in values if v is not None)
-    if nulls:
-        with pytest.raises(infersql.DataError, match="is not a DATE"):
-            conn.execute("SELECT LLM('When?', note, returns := 'DATE', on_error := 'raise') FROM t")
+def test_an_answer_cut_short_is_null_and_counted_or_an_error(conn):
+    """Only an unbounded json_schema with a max_tokens too small for it can cut an answer:
+    every row here is NULL, and counted; on_error := 'raise' makes it a DataError."""
+    call = """LLM('Say a.', note, json_schema := '{"type": "string", "pattern": "^a+$"}', max_tokens := 2"""
+    values, cur = _answers(conn, f"SELECT {call}) FROM t")
+    assert values == [None] * ROWS and cur.stats.cast_failures == ROWS      # nothing lost silently
+    with pytest.raises(infersql.DataError, match="is not a complete JSON document"):
+        conn.execute(f"SELECT {call}, on_error := 'raise') FROM t")
 
 
 def test_a_json_schema_gives_json_documents_that_conform(conn):

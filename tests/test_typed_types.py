@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+import re
 
 import duckdb
 import pytest
@@ -68,8 +69,24 @@ def test_answers_read_back_as_their_type(type_text, text, value):
         == arrow_type(type_text)
 
 
+def test_a_date_answer_is_a_day_that_exists():
+    """DATE's pattern against the calendar, every month and day number of years that test the
+    leap rule (4, 100, 400) and the ends of the range."""
+    pattern = re.compile(json.loads(json_schema("DATE"))["pattern"])
+    for year in (1, 4, 99, 100, 400, 1000, 1900, 2000, 2023, 2024, 2100, 9996, 9999):
+        for month in range(0, 14):
+            for day in range(0, 33):
+                text = f"{year:04d}-{month:02d}-{day:02d}"
+                try:
+                    exists = bool(datetime.date(year, month, day))
+                except ValueError:
+                    exists = False
+                assert bool(pattern.match(text)) == exists, text
+    assert not pattern.match("0000-01-01")          # no year 0, which Python's dates lack
+
+
 @pytest.mark.parametrize("type_text, text", [
-    ("DATE", '"2023-02-30"'),                      # the grammar admits it, the calendar does not
+    ("DATE", '"2023-02-30"'),                      # not a day (the grammar does not admit it either)
     ("TINYINT", "300"),
     ("DECIMAL(6,2)", "1e999"),                     # a JSON number no DECIMAL(6,2) holds
     ("DECIMAL(6,2)", "123456.7"),
