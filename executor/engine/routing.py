@@ -62,7 +62,7 @@ class Share:
 def neighbour_prefixes(prompts: Sequence[Sequence[int]]) -> list[int]:
     """Tokens each prompt shares with the one before it (0 for the first). In trie order this
     is the longest prefix any earlier prompt computed for it."""
-    return [0] + [common_prefix(a, b) for a, b in zip(prompts, prompts[1:])]
+    return [0] * bool(prompts) + [common_prefix(a, b) for a, b in zip(prompts, prompts[1:])]
 
 
 def request_costs(prompts: Sequence[Sequence[int]], shared: Sequence[int],
@@ -92,6 +92,8 @@ def units_of(shared: Sequence[int], costs: Sequence[float], max_cost: float,
     pending = [(start, stop)]
     while pending:
         a, b = pending.pop()
+        if a == b:
+            continue
         cost = sum(costs[a:b])
         if cost <= max_cost or b - a == 1:
             out.append(Unit(a, b, cost, shared[a]))
