@@ -4,8 +4,8 @@ Why: scale-out (Ray actors, one engine each) is judged on what no test machine c
 rows on 8 or 64 workers. Each worker is an engine of its own, so N workers are N independent
 runs of ``simulate``, the same scheduler and block manager code, each over the rows it was
 given and told its own future (its share's later requests, for ``belady``). The projection
-is as exact as one simulated engine is; what it leaves out is work stealing, which can only
-shorten the makespan, and the driver's own time.
+is as exact as one simulated engine is; it leaves out work stealing (which evens out what the
+cost estimate got wrong) and the driver's own time.
 
 Routings (which rows go to which worker):
 
@@ -15,10 +15,10 @@ Routings (which rows go to which worker):
   prompts deals them (Ray Data hands out blocks of rows in table order the same way).
 * ``chunks``: the table cut into N contiguous runs of equal row counts.
 
-For a fair comparison every worker runs its rows in trie order, whatever the routing: an
-InferSQL worker sorts what it is given, so the routings differ only in which rows meet on
-which worker. Pass ``sort_shares=False`` to run the baselines' shares in table order instead,
-as a serving engine behind Ray Data would.
+By default every worker runs its rows in trie order, whatever the routing (as if the driver
+sorted the whole list, then dealt it), so the routings differ only in which rows meet on
+which worker: the fairest baseline. ``sort_shares=False`` runs the baselines' shares in table
+order instead, as an engine behind Ray Data gets them.
 
 ``config`` is one worker's engine: its ``kv_cache_bytes`` is each worker's cache.
 ``single_engine(config, workers)`` is the yardstick: one engine with the sum of the caches.
@@ -29,8 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from .config import EngineConfig
-from .cost_model import CostModel, default_cost_model
-from .geometry import default_dtype, read_geometry
+from .cost_model import CostModel, load_cost_model
 from .routing import route
 from .simulator import SimResult, simulate
 from .stats import EngineStats
@@ -44,7 +43,9 @@ ROUTINGS = ("prefix", "round_robin", "chunks")
 @dataclass
 class WorkerRun:
     """One worker's projected run: the rows it got (indexes into the prompts as given, in the
-    order it ran them) and what the simulator counted."""
+    order it ran them), what the simulator counted, and its seconds: the simulated iterations
+    plus each request's work outside them (``CostModel.request_seconds``), as the optimizer
+    estimates one engine."""
 
     worker: int
     indexes: list[int]
@@ -114,18 +115,17 @@ def simulate_workers(config: EngineConfig, prompts: Sequence[Sequence[int]],
 
     Each worker runs its share in one call with its share as its future. Returns per-worker
     runs; ``makespan`` is the slowest worker's seconds. A worker with no rows runs nothing."""
-    if cost_model is None:
-        geom = read_geometry(config.model)
-        cost_model = default_cost_model(geom, config.device,
-                                        config.dtype or default_dtype(config.device),
-                                        config.block_size)
+    if cost_model is None:          # the one simulate would take, shared with the routing
+        cost_model = load_cost_model(None, config.model, config.device, config.dtype,
+                                     config.block_size)
     result = WorkersResult(routing)
     for w, rows in enumerate(shares_of(prompts, output_lens, workers, routing, cost_model)):
         if sort_shares and routing != "prefix":          # prefix shares are in trie order
             rows = sorted(rows, key=prompts.__getitem__)
         sim = _run(config, [prompts[i] for i in rows], [output_lens[i] for i in rows],
                    cost_model)
-        result.runs.append(WorkerRun(w, rows, sim.seconds, sim.stats))
+        seconds = sim.seconds + cost_model.request_seconds(len(rows))
+        result.runs.append(WorkerRun(w, rows, seconds, sim.stats))
     return result
 
 
