@@ -3,8 +3,9 @@
 Why: requests in depth-first trie order (``executor.prefix_sharing.prefix_sorted``) use each
 shared prefix in one contiguous run. Cut that list into contiguous ranges, one per worker, and
 a prefix is computed on one worker only, except where a cut falls inside its run: then each
-worker that gets part of it computes it once. So the cuts go where neighbours share the least,
-near the points that balance the workers' estimated cost. Serving routers guess prefixes online
+worker that gets part of it computes it once. So each cut goes near the point that balances
+the workers' estimated cost, at a boundary between subtrees unless none is within what computing
+the prefix again would cost (a few hundred tokens). Serving routers guess prefixes online
 (Ray Serve, SGLang's router); a query knows them all before the first request runs.
 
 Example: prompts of three movies (a ~200-token prefix each, then a review), 2 workers::
@@ -18,6 +19,8 @@ share: the grain at which an idle worker steals from the tail of a busy one
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -62,7 +65,7 @@ class Share:
 def neighbour_prefixes(prompts: Sequence[Sequence[int]]) -> list[int]:
     """Tokens each prompt shares with the one before it (0 for the first). In trie order this
     is the longest prefix any earlier prompt computed for it."""
-    return [0] + [common_prefix(a, b) for a, b in zip(prompts, prompts[1:])]
+    return [0] * bool(prompts) + [common_prefix(a, b) for a, b in zip(prompts, prompts[1:])]
 
 
 def request_costs(prompts: Sequence[Sequence[int]], shared: Sequence[int],
@@ -92,6 +95,8 @@ def units_of(shared: Sequence[int], costs: Sequence[float], max_cost: float,
     pending = [(start, stop)]
     while pending:
         a, b = pending.pop()
+        if a == b:
+            continue
         cost = sum(costs[a:b])
         if cost <= max_cost or b - a == 1:
             out.append(Unit(a, b, cost, shared[a]))
@@ -106,13 +111,14 @@ def units_of(shared: Sequence[int], costs: Sequence[float], max_cost: float,
 
 def route(prompts: Sequence[Sequence[int]], workers: int,
           decode_tokens: int | Sequence[int] = 1, cost_model: CostModel | None = None,
-          grain: int = 8, slack: float = 0.1) -> list[Share]:
+          grain: int = 8) -> list[Share]:
     """Each worker's share of ``prompts`` (token ids, already in trie order).
 
     Shares are contiguous and balanced by estimated cost: the k-th cut goes to the unit
-    boundary within ``slack`` of a share's cost from k/workers of the total where neighbours
-    share the fewest tokens (the nearest boundary on a tie). Units are at most 1/``grain`` of
-    a share, so stealing can rebalance what the estimate got wrong."""
+    boundary that misses k/workers of the total by the least, counting as part of the miss
+    the prefix its neighbours share, which the next worker must compute again. So a cut falls
+    between subtrees unless none is within a prefix's cost of the balance point. Units are at
+    most 1/``grain`` of a share, so stealing can rebalance what the estimate got wrong."""
     if workers < 1:
         raise ValueError(f"route: workers must be at least 1, not {workers}")
     shared = neighbour_prefixes(prompts)
@@ -122,23 +128,45 @@ def route(prompts: Sequence[Sequence[int]], workers: int,
     shares = [Share(w) for w in range(workers)]
     if not units:
         return shares
-    ends, running = [], 0.0          # cumulative cost at each unit boundary
-    for u in units:
-        running += u.cost
-        ends.append(running)
+    ends = list(itertools.accumulate(u.cost for u in units))   # cost before unit j: ends[j - 1]
+    prices = [_recompute_cost(u.shared, cost_model) for u in units]
     cuts, lo = [], 1                  # cuts[k]: index of the first unit of share k + 1
     for k in range(1, workers):
-        candidates = range(lo, len(units))
-        if not candidates:            # fewer units than workers: the last shares stay empty
+        if lo >= len(units):          # fewer units than workers: the last shares stay empty
             cuts.append(len(units))
             continue
-        target, width = total * k / workers, slack * total / workers
-        def miss(j: int) -> float:
-            return abs(ends[j - 1] - target)
-        window = [j for j in candidates if miss(j) <= width] or [min(candidates, key=miss)]
-        cuts.append(min(window, key=lambda j: (units[j].shared, miss(j))))
+        cuts.append(_best_cut(ends, prices, total * k / workers, lo))
         lo = cuts[-1] + 1
     bounds = [0, *cuts, len(units)]
     for w, (a, b) in enumerate(zip(bounds, bounds[1:])):
         shares[w].units = units[a:b]
     return shares
+
+
+def _recompute_cost(tokens: int, cost_model: CostModel | None) -> float:
+    """What computing a shared prefix again costs the worker after a cut (tokens without a
+    cost model, as in ``request_costs``)."""
+    if cost_model is None or tokens == 0:
+        return float(tokens)
+    return cost_model.prefill_seconds(tokens)
+
+
+def _best_cut(ends: list[float], prices: list[float], target: float, lo: int) -> int:
+    """The unit j >= ``lo`` to start the next share at: the least miss of ``target`` plus
+    ``prices[j]`` (the nearer on a tie). The miss grows away from the unit nearest the target,
+    so the search walks out from it and stops where the miss alone costs more than the best."""
+    hi = len(ends)
+
+    def key(j: int) -> tuple[float, float]:
+        miss = abs(ends[j - 1] - target)
+        return miss + prices[j], miss
+
+    first = min(max(bisect.bisect_left(ends, target), lo), hi - 1)
+    best, best_key = first, key(first)
+    for step in (-1, 1):
+        j = first + step
+        while lo <= j < hi and key(j)[1] <= best_key[0]:
+            if key(j) < best_key:
+                best, best_key = j, key(j)
+            j += step
+    return best
