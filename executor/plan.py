@@ -37,6 +37,7 @@ class Estimate:
     hit_rate_planned: float | None = None   # the plan's order,
     hit_rate_bound: float | None = None     # every distinct prefix computed once,
     hit_rate_fields_auto: float | None = None   # with the fields reordered too
+    workers: list[dict] | None = None       # scale-out: each worker's share (projection.py)
 
 
 @dataclass(frozen=True)
