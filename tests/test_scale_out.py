@@ -19,7 +19,7 @@ if _WHY:
                 allow_module_level=True)
 
 REPO = Path(__file__).resolve().parent.parent
-FAST = ["test_pool_equivalence.py", "test_pool_faults.py", "test_pool_routing.py"]
+FAST = ["test_pool_equivalence.py", "test_pool_work.py"]
 SLOW = ["test_pool_equivalence.py", "test_cluster_join.py"]
 
 

@@ -87,7 +87,8 @@ class OperatorRun:
                                       "left with no worker running them")
                 ready, _ = ray.wait([c.handle for c in self.calls], num_returns=1, timeout=WAIT)
                 for handle in ready:
-                    call = next((c for c in self.calls if c.handle is handle), None)
+                    # == not is: under Ray Client, wait hands back new reference objects
+                    call = next((c for c in self.calls if c.handle == handle), None)
                     if call is not None:          # a loss earlier in this loop may have ended it
                         self._receive(call)
                 self._fill()

@@ -39,7 +39,7 @@ class ScaleOut:
                                "address='auto'")
         if address is not None and not (isinstance(address, str) and address):
             raise BadCallError(f"address must be 'auto' or 'host:port', got {address!r}")
-        if importlib.util.find_spec("ray") is None:
+        if not ray_installed():
             raise InferenceError(f"workers/cluster/address need Ray, an optional extra: {INSTALL}")
         return cls(workers, cluster, address)
 
@@ -52,3 +52,8 @@ class ScaleOut:
         where = self.ray_address or "a local Ray"
         count = f"{self.workers} workers" if self.workers else "one worker per GPU or node"
         return f"{count} on {where}"
+
+
+def ray_installed() -> bool:
+    """Whether Ray can be imported, without importing it."""
+    return importlib.util.find_spec("ray") is not None

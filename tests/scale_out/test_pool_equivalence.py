@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -78,6 +79,16 @@ def _same_rows(dbs, setup_sql: str, sql: str):
     answered = sum(w["requests"] for w in stats.workers.values())
     assert answered == stats.llm_calls, "every request is answered once, by one worker"
     return stats
+
+
+def test_a_model_the_workers_cannot_load_fails_with_their_error(tiny_model, tmp_path):
+    """Runs first, before any pool holds the local Ray's cores."""
+    broken = tmp_path / "no-weights"
+    shutil.copytree(tiny_model, broken, ignore=shutil.ignore_patterns("*.safetensors"))
+    with infersql.connect(model=str(broken), workers=2) as conn:
+        with pytest.raises(infersql.OperationalError, match="a Ray worker could not load") as err:
+            conn.execute(f"SELECT {F} FROM (SELECT 'fine' AS review)")
+    assert "cannot load" in str(err.value).split("could not load", 1)[1]
 
 
 @pytest.mark.parametrize("shape", _params(PLANNED, FAST_PLANNED))

@@ -1,8 +1,13 @@
-"""A lost worker costs only its unfinished requests: killed a third of the way through a
-1,000-row LLM_FILTER, the statement still returns the same rows, and no request answered
-before the kill is answered again (the workers' answers sum to the distinct prompts, and the
-result cache holds each once). With every worker lost the statement fails, keeping what
-finished; Ctrl-C stops the work on every worker."""
+"""How two workers do an operator's work (one local Ray for the module).
+
+- Routing by prefix on real engines: two workers with half the KV cache each prefill within
+  1.10x the tokens of one engine with all of it, on movie-shaped prompts (each movie's
+  fields, then one of its reviews), because each movie's prefix is computed on one worker.
+- A lost worker costs only its unfinished requests: killed a third of the way through a
+  1,000-row LLM_FILTER, the statement still returns the same rows, and no request answered
+  before the kill is answered again (the workers' answers sum to the distinct prompts, and
+  the result cache holds each once). With every worker lost the statement fails, keeping what
+  finished; Ctrl-C stops the work on every worker."""
 from __future__ import annotations
 
 import os
@@ -15,6 +20,19 @@ import ray
 import infersql
 from tests.optimizer_fixture import forget
 
+KV = 8 << 20                 # one engine's cache; each worker gets half
+MOVIES, REVIEWS = 24, 20
+FILMS = (
+    f"CREATE TABLE movies AS SELECT i AS id, 'Film number ' || i AS title, "
+    "'A story of ' || repeat('harbours, winters, trains and ' || i || ' long letters; ', 6) "
+    f"AS info FROM range({MOVIES}) t(i);"
+    f"CREATE TABLE reviews AS SELECT i AS id, i % {MOVIES} AS movie_id, 'Review ' || i || "
+    "': ' || (['warm', 'slow', 'tense', 'grey'])[i % 4 + 1] || ' and ' || "
+    "(['clever', 'long', 'kind'])[i % 3 + 1] || '.' AS review "
+    f"FROM range({MOVIES * REVIEWS}) t(i)")
+FIT = ("SELECT r.id FROM reviews r JOIN movies m ON m.id = r.movie_id "
+       "WHERE LLM_FILTER('Does the review fit the film?', m.title, m.info, r.review) "
+       "ORDER BY r.id")
 ROWS = 1000
 NOTES = (f"CREATE TABLE notes AS SELECT i AS id, 'Note ' || i || ': the ' || "
          "(['red', 'old', 'small', 'loud'])[i % 4 + 1] || ' ' || "
@@ -25,8 +43,9 @@ SQL = "SELECT id FROM notes WHERE LLM_FILTER('Is the note about a dog?', note) O
 
 @pytest.fixture(scope="module")
 def conn(tiny_model):
-    c = infersql.connect(model=tiny_model, workers=2, kv_cache_bytes=4 << 20)
+    c = infersql.connect(model=tiny_model, workers=2, kv_cache_bytes=KV // 2)
     c.execute(NOTES)
+    c.execute(FILMS)
     yield c
     c.close()
     ray.shutdown()
@@ -76,6 +95,25 @@ def _run(conn, hook, sql=SQL):
         return cur, cur.execute(sql).fetchall()
     finally:
         conn.runtime.listeners.remove(hook)
+
+
+def test_two_workers_prefill_within_ten_percent_of_one_engine(conn, tiny_model, capsys):
+    with infersql.connect(model=tiny_model, kv_cache_bytes=KV) as single:
+        single.execute(FILMS)
+        one = single.cursor()
+        rows = one.execute(FIT).fetchall()
+    forget(conn)
+    two = conn.cursor()
+    assert two.execute(FIT).fetchall() == rows
+    one, two = one.stats, two.stats
+    assert one.prompt_tokens == two.prompt_tokens and one.llm_calls == MOVIES * REVIEWS
+    ratio = two.prefilled_tokens / one.prefilled_tokens
+    with capsys.disabled():
+        print(f"\n  prefilled tokens: one engine {one.prefilled_tokens}, two workers "
+              f"{two.prefilled_tokens} ({ratio:.3f}x); per worker "
+              f"{[w['prefilled_tokens'] for w in two.workers.values()]}")
+    assert ratio <= 1.10
+    assert all(w["requests"] > MOVIES * REVIEWS / 4 for w in two.workers.values())
 
 
 def test_a_killed_worker_loses_only_its_unfinished_requests(conn, expected):
