@@ -102,7 +102,7 @@ class ModelPool:
             return Engine(config, cost_model=self.cost_model(name))
         from .scale.pool import EnginePool
 
-        return EnginePool(config, self.cost_model(name), self.scale, self.tokenizer(name))
+        return EnginePool(config, self.cost_model(name), self.scale, lambda: self.tokenizer(name))
 
     def workers(self, name: str | None = None) -> int | None:
         """How many engines a call's requests are spread over; None without scale-out."""

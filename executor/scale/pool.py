@@ -57,10 +57,11 @@ class PoolBlocks:
 
 
 class EnginePool:
-    def __init__(self, config, cost_model, scale: ScaleOut, tokenizer) -> None:
+    def __init__(self, config, cost_model, scale: ScaleOut, load_tokenizer) -> None:
+        """``load_tokenizer()`` gives the model's tokenizer on the driver; it runs while the
+        workers load the model."""
         cluster.join(scale)
         self.config, self.cost_model, self.scale = config, cost_model, scale
-        self.tokenizer = tokenizer
         self.client = cluster.is_client()
         self.blocks = PoolBlocks(EVICTION_POLICIES[config.eviction])
         self.last_run = RunReport()
@@ -70,7 +71,8 @@ class EnginePool:
         self.placement = cluster.Placement(config.device, cluster.worker_count(scale, config.device))
         self.slots: list[Slot] = []
         try:
-            self.slots = self._start(range(len(self.placement.group.bundle_specs)))
+            self.slots = self._start(range(len(self.placement.group.bundle_specs)),
+                                     meanwhile=load_tokenizer)
         except BaseException:
             self.close()
             raise
@@ -139,18 +141,23 @@ class EnginePool:
         log.warning("lost %s", slot.lost)
         return slot.lost
 
-    def _start(self, indexes) -> list[Slot]:
-        """Start a worker in each place and wait until every one has loaded its model."""
+    def _start(self, indexes, meanwhile=None) -> list[Slot]:
+        """Start a worker in each place and wait until every one has loaded its model (the
+        driver's tokenizer loads ``meanwhile``)."""
         slots = []
         for i in indexes:
             actor = EngineWorker.options(**self.placement.options(i)).remote(
                 self.config, self.cost_model, self.placement.threads)
             slots.append(Slot(i, next(self._worker_ids), actor))
         try:
+            if meanwhile is not None:
+                self.tokenizer = meanwhile()
             infos = ray.get([s.actor.info.remote() for s in slots])
-        except ray.exceptions.RayActorError as exc:
+        except BaseException as exc:
             for s in slots:
                 ray.kill(s.actor)
+            if not isinstance(exc, ray.exceptions.RayActorError):
+                raise
             raise ModelLoadError(f"a Ray worker could not load {self.config.model!r}: "
                                  f"{_creation_error(exc)}") from None
         for slot, info in zip(slots, infos):

@@ -7,17 +7,24 @@
   1,000-row LLM_FILTER, the statement still returns the same rows, and no request answered
   before the kill is answered again (the workers' answers sum to the distinct prompts, and
   the result cache holds each once). With every worker lost the statement fails, keeping what
-  finished; Ctrl-C stops the work on every worker."""
+  finished; Ctrl-C stops the work on every worker.
+- Work stealing: with one worker ten times slower than the other (stand-in workers without a
+  model, speaking the worker's protocol), the fast one takes whole units from the slow one's
+  queue, and every request is answered once."""
 from __future__ import annotations
 
 import os
 import signal
 import time
+from types import SimpleNamespace
 
 import pytest
 import ray
 
 import infersql
+from executor.engine import Output
+from executor.scale.dispatch import OperatorRun
+from executor.scale.pool import Slot
 from tests.optimizer_fixture import forget
 
 KV = 8 << 20                 # one engine's cache; each worker gets half
@@ -165,3 +172,39 @@ def test_ctrl_c_stops_the_work_on_every_worker(conn):
     time.sleep(0.5)
     assert [s["stats"]["prefilled_tokens"] for s in states()] == before
     assert 0 < _cached(conn) < ROWS
+
+
+@ray.remote(num_cpus=0)
+class StandIn:
+    """Answers each request after ``delay`` seconds, as ``EngineWorker.run`` streams them."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    def run(self, epoch, box, indexes, upcoming, later):
+        for i in indexes:
+            time.sleep(self.delay)
+            yield [(i, Output(text=str(i), token_ids=[], finish_reason="stop"))], {}
+
+
+class StandInPool:
+    """What ``OperatorRun`` reads of a pool."""
+
+    def __init__(self, delays) -> None:
+        self.config, self.cost_model, self.client = SimpleNamespace(max_num_seqs=256), None, False
+        self.slots = [Slot(i, i, StandIn.remote(d), node="here") for i, d in enumerate(delays)]
+
+    def alive(self):
+        return [s for s in self.slots if s.lost is None]
+
+
+def test_an_idle_worker_steals_whole_units_from_a_slow_one(conn):      # conn: Ray is up
+    prompts = [[1, 2, 3, 10 + i // 10] + [100 + i] * 4 for i in range(200)]   # 20 subtrees
+    pool = StandInPool([0.02, 0.002])
+    run = OperatorRun(pool, 0, ray.put(([], [])), prompts, [1] * len(prompts), [],
+                      None, None, None)
+    outputs = run.run()
+    assert [o.text for o in outputs] == [str(i) for i in range(len(prompts))]
+    slow, fast = pool.slots
+    assert run.report.steals > 0
+    assert fast.answered > 1.5 * slow.answered and slow.answered + fast.answered == len(prompts)
