@@ -68,14 +68,19 @@ def expected(conn):
 
 
 class AtOneThird:
-    """A progress listener that acts once a third of the statement's rows are done."""
+    """A progress listener that acts once a third of the statement's rows are done, and (given
+    ``pool``) every worker has answered some of them."""
 
-    def __init__(self, action) -> None:
-        self.action, self.done_at = action, None
+    def __init__(self, action, pool=None) -> None:
+        self.action, self.done_at, self.pool = action, None, pool
+        self.answered = {s.worker_id: s.answered for s in pool.alive()} if pool else {}
 
     def __call__(self, progress) -> None:
-        if self.done_at is None and progress.rows_total and \
-                progress.rows_done >= progress.rows_total / 3:
+        if self.done_at is not None or not progress.rows_total or \
+                progress.rows_done < progress.rows_total / 3:
+            return
+        if self.pool is None or all(s.answered > self.answered.get(s.worker_id, 0)
+                                    for s in self.pool.alive()):
             self.done_at = progress.rows_done
             self.action()
 
@@ -125,7 +130,7 @@ def test_two_workers_prefill_within_ten_percent_of_one_engine(conn, tiny_model, 
 
 def test_a_killed_worker_loses_only_its_unfinished_requests(conn, expected):
     forget(conn)
-    hook = AtOneThird(_kill(conn, 1))
+    hook = AtOneThird(_kill(conn, 1), _pool(conn))
     cur, rows = _run(conn, hook)
     assert hook.done_at is not None and ROWS / 3 <= hook.done_at < ROWS
     assert rows == expected
@@ -133,14 +138,14 @@ def test_a_killed_worker_loses_only_its_unfinished_requests(conn, expected):
     assert len(report.lost) == 1 and report.replanned > 0, report
     workers = cur.stats.workers
     assert [w["lost"] for w in workers.values()].count(True) == 1
-    assert all(w["requests"] > 0 for w in workers.values())      # the lost one had answered
+    assert all(w["requests"] > 0 for w in workers.values()), workers   # the lost one answered too
     assert sum(w["requests"] for w in workers.values()) == cur.stats.llm_calls == ROWS
     assert _cached(conn) == ROWS
 
 
 def test_losing_every_worker_fails_and_keeps_what_finished(conn, expected):
     forget(conn)
-    hook = AtOneThird(_kill(conn, 2))
+    hook = AtOneThird(_kill(conn, 2), _pool(conn))
     with pytest.raises(infersql.OperationalError, match="every Ray worker was lost"):
         _run(conn, hook)
     kept = _cached(conn)
