@@ -59,6 +59,7 @@ class ModelPool:
         self._tokenizers: dict[str, object] = {}
         self._cost_models: dict[str, object] = {}
         self.lock = threading.RLock()       # one engine call at a time; tokenizers too
+        self.scale = None       # executor.scale.ScaleOut: engines on Ray workers (connect(workers=))
 
     def resolve(self, name: str | None) -> tuple[str, dict]:
         """(path, engine options) of a model name, a folder or GGUF file, or the default."""
@@ -94,7 +95,7 @@ class ModelPool:
 
     def engine(self, name: str | None = None):
         """The loaded engine for a model, loading it on first use."""
-        from executor.engine import Engine, EngineConfig, EngineError
+        from executor.engine import EngineConfig, EngineError
 
         path, merged = self.settings(name)
         key = json.dumps([path, merged], sort_keys=True, default=str)
@@ -102,10 +103,40 @@ class ModelPool:
             if key not in self._engines:
                 try:
                     config = EngineConfig(model=path, **merged)
-                    self._engines[key] = Engine(config, cost_model=self.cost_model(name))
+                    self._engines[key] = self._new_engine(config, name)
                 except (EngineError, TypeError) as exc:
                     raise InferenceError(f"model {name or path!r} failed to load: {exc}") from exc
             return self._engines[key]
+
+    def _new_engine(self, config, name: str | None):
+        """One engine in this process, or with scale-out a pool of engines on Ray workers
+        (the same ``generate`` contract)."""
+        if self.scale is None:
+            from executor.engine import Engine
+
+            return Engine(config, cost_model=self.cost_model(name))
+        from .scale.pool import EnginePool
+
+        return EnginePool(config, self.cost_model(name), self.scale, lambda: self.tokenizer(name))
+
+    def workers(self, name: str | None = None) -> int | None:
+        """How many engines a call's requests are spread over; None without scale-out."""
+        if self.scale is None:
+            return None
+        engine = self.loaded_engine(name)
+        if engine is not None:
+            return engine.workers
+        from .scale.cluster import worker_count
+
+        return worker_count(self.scale, str(self.engine_config(name).device))
+
+    def close(self) -> None:
+        """Stop the engines that run outside this process (scale-out workers)."""
+        with self.lock:
+            for engine in self._engines.values():
+                if hasattr(engine, "close"):
+                    engine.close()
+            self._engines.clear()
 
     def engine_config(self, name: str | None = None):
         """The EngineConfig a call's engine has (or would have), without loading it."""

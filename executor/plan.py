@@ -39,6 +39,7 @@ class Estimate:
     hit_rate_fields_auto: float | None = None   # with the fields reordered too (lines),
     hit_rate_fields_ggr: float | None = None    # with GGR's field orders,
     hit_rate_fields_bound: float | None = None  # no field order shares more
+    workers: list[dict] | None = None       # scale-out: each worker's share (projection.py)
 
 
 @dataclass(frozen=True)

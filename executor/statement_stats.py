@@ -6,7 +6,7 @@ so each operator takes the difference of the engine's stats around its own work.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from executor.engine.stats import TokenCounts
 
@@ -28,16 +28,33 @@ class StatementStats(TokenCounts):
     lazy_evaluations: int = 0
     cast_failures: int = 0          # typed answers their type could not hold (read NULL)
     seconds: float = 0.0
+    workers: dict = field(default_factory=dict)   # scale-out: worker id -> its figures
 
     def add(self, other: "StatementStats") -> None:
         for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+            if f.name != "workers":
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        for worker, figures in other.workers.items():
+            self._add_worker(worker, figures)
 
     def add_engine_delta(self, before: dict, after: dict) -> None:
-        """Add what the engine counted between two ``EngineStats.as_dict()`` snapshots."""
+        """Add what the engine counted between two ``EngineStats.as_dict()`` snapshots; a
+        pool of workers (``executor.scale``) also reports each worker's figures."""
         for f in fields(TokenCounts):
             setattr(self, f.name, getattr(self, f.name) + after[f.name] - before[f.name])
         self.evictions += after["evicted_blocks"] - before["evicted_blocks"]
+        for worker, figures in after.get("workers", {}).items():
+            earlier = before.get("workers", {}).get(worker, {})
+            delta = {k: v if isinstance(v, (str, bool)) else v - earlier.get(k, 0)
+                     for k, v in figures.items()}
+            newly_lost = figures.get("lost") and not earlier.get("lost")
+            if delta.get("requests") or delta.get("prompt_tokens") or newly_lost:
+                self._add_worker(worker, delta)
+
+    def _add_worker(self, worker, figures: dict) -> None:
+        mine = self.workers.setdefault(worker, {})
+        for k, v in figures.items():
+            mine[k] = v if isinstance(v, (str, bool)) else mine.get(k, 0) + v
 
     def as_dict(self) -> dict:
         """The figures to show; ``cast_failures`` only when there were any."""

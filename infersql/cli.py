@@ -5,6 +5,7 @@ LLM functions.
     infersql reviews.duckdb           interactive, on a database file
     infersql reviews.duckdb -c "SELECT LLM_FILTER('Positive?', review) FROM reviews"
     infersql reviews.duckdb queries.sql --json > answers.json
+    infersql reviews.duckdb --workers 2 -c "..."   the model on 2 engines (Ray actors)
     infersql calibrate [--model M] [--device D]
                                       measure this machine's model speed for the optimizer's
                                       cost model (infersql calibrate --help)
@@ -62,6 +63,15 @@ def _parse(argv):
                     help="stop a .sql file or piped input at its first error")
     ap.add_argument("--threads", type=_positive, metavar="N",
                     help="threads for DuckDB (SET threads) and for the model (torch)")
+    ap.add_argument("--workers", type=_positive, metavar="N",
+                    help="run the model on N engines, Ray actors on a local Ray (needs the "
+                         "ray extra: pip install 'infersql[ray]')")
+    where = ap.add_mutually_exclusive_group()
+    where.add_argument("--cluster", metavar="ray://HOST:PORT",
+                       help="run the engines on a running Ray cluster, through Ray Client")
+    where.add_argument("--address", metavar="auto|HOST:PORT",
+                       help="run the engines on the Ray cluster this machine is part of "
+                            "('auto': the one `ray start` made here)")
     return ap.parse_args(argv)
 
 
@@ -123,6 +133,8 @@ def main(argv=None) -> int:
         else:
             database = path
     options = {"device": args.device} if args.device else {}
+    options.update({k: v for k, v in (("workers", args.workers), ("cluster", args.cluster),
+                                      ("address", args.address)) if v is not None})
     connect = functools.partial(infersql.connect, model=args.model, read_only=args.read_only,
                                 **options)
     try:

@@ -17,6 +17,7 @@ from catalog import Catalog
 from catalog.selectivity import SelectivityFeedback
 from executor.llm_runtime import LLMRuntime
 from executor.models import check_model_path
+from executor.scale import ScaleOut
 
 from . import exceptions as exc
 from .cursor import Cursor
@@ -38,10 +39,16 @@ class Connection:
 
     def __init__(self, database: str = ":memory:", model: str | None = None, *,
                  optimize: bool = True, reorder_fields: bool = False, read_only: bool = False,
-                 threads: int | None = None, **engine_options) -> None:
+                 threads: int | None = None, workers: int | None = None,
+                 cluster: str | None = None, address: str | None = None,
+                 **engine_options) -> None:
         self.optimize = bool(optimize)              # False: every call runs the lazy UDF path
         self.reorder_fields = bool(reorder_fields)  # True: field_order := 'auto' on every call
         check_engine_options(engine_options)
+        try:
+            scale = ScaleOut.from_options(workers, cluster, address)
+        except Exception as error:
+            raise exc.translate(error) from error
         model = None if model is None else os.fspath(model)      # a str or a pathlib.Path
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise exc.ProgrammingError(f"threads must be a positive integer, got {threads!r}")
@@ -53,6 +60,7 @@ class Connection:
         self.catalog = Catalog(self._db)
         self.feedback = SelectivityFeedback(self._db, self.catalog.read_only)   # optimizer's
         self.runtime = LLMRuntime(self.catalog, model, _builtin_model, engine_options)
+        self.runtime.models.scale = scale
         self._cursors: weakref.WeakSet[Cursor] = weakref.WeakSet()
         self._session = threading.local()       # each thread's cursor for execute()
         self.closed = False
@@ -96,6 +104,7 @@ class Connection:
 
     def close(self) -> None:
         if not self.closed:
+            self.runtime.models.close()
             self.catalog.close()
             self.feedback.close()
             self._db.close()
@@ -222,6 +231,7 @@ def check_device(device: str | None) -> None:
 
 def connect(database: str = ":memory:", model: str | None = None, *, optimize: bool = True,
             reorder_fields: bool = False, read_only: bool = False, threads: int | None = None,
+            workers: int | None = None, cluster: str | None = None, address: str | None = None,
             **engine_options) -> Connection:
     """Open a database (a file path, or ":memory:") with LLM functions.
 
@@ -236,7 +246,14 @@ def connect(database: str = ":memory:", model: str | None = None, *, optimize: b
     ``read_only=True`` opens the database read-only (also a file you cannot write): LLM
     queries still run, and their results are kept for the session instead of persisted.
     ``engine_options`` go to ``EngineConfig`` (device, dtype, kv_cache_bytes, ...) and are
-    checked here.
+    checked here; with workers, each worker's engine gets them (``kv_cache_bytes`` is per
+    worker).
+    ``workers=N`` runs each model on N engines, Ray actors on a local Ray started at the first
+    LLM call; ``cluster='ray://host:port'`` (Ray Client) or ``address='auto'`` (a cluster this
+    machine is part of) runs them on an existing cluster instead (with ``workers`` unset: one
+    per GPU, or per node on CPU). Ray is an optional extra: ``pip install 'infersql[ray]'``.
+    Without these options Ray is never imported.
     """
     return Connection(database, model, optimize=optimize, reorder_fields=reorder_fields,
-                      read_only=read_only, threads=threads, **engine_options)
+                      read_only=read_only, threads=threads, workers=workers, cluster=cluster,
+                      address=address, **engine_options)

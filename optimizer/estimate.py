@@ -28,6 +28,7 @@ from executor.statement_stats import StatementStats
 
 from .context import PlanningContext
 from .profile import profile_of, spread
+from .worker_estimate import estimate_workers
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +114,9 @@ def _tokens_and_time(op: LLMOperator, e: Estimate, ctx: PlanningContext, todo: l
     e.decode_tokens = round((0 if choices else op.call.expected_tokens) * len(ids) * scale)
     e.prompt_tokens = round(sum(len(i) for i in ids) * scale)
     e.hit_rate_bound = hit_rate(ids)
+    ordered = [ids[i] for i in prefix_sorted(ids)]
     try:
-        planned, table = _simulate(op, ctx, [ids[i] for i in prefix_sorted(ids)]), _simulate(op, ctx, ids)
+        planned, table = _simulate(op, ctx, ordered), _simulate(op, ctx, ids)
     except Exception as exc:           # noqa: BLE001 - an estimate must never fail a query
         log.debug("simulation failed: %s", exc)
         e.cached_tokens = round(e.prompt_tokens * e.hit_rate_bound)
@@ -127,6 +129,12 @@ def _tokens_and_time(op: LLMOperator, e: Estimate, ctx: PlanningContext, todo: l
     e.kv_bytes = planned.stats.peak_blocks * planned.block_bytes
     op.engine = EngineView(ctx.runtime.models.engine_config(op.call.model), planned.cost_model,
                            planned.num_blocks)
+    estimate_workers(op, e, ctx, ordered, output_lens(op, len(ordered)), scale)
+
+
+def output_lens(op: LLMOperator, n: int) -> list[int]:
+    """Tokens each of ``n`` requests is expected to decode (a choice: one pass)."""
+    return [1 if op.call.choices is not None else op.call.expected_tokens] * n
 
 
 def _simulate(op: LLMOperator, ctx: PlanningContext, ids: list[list[int]]):
@@ -134,8 +142,7 @@ def _simulate(op: LLMOperator, ctx: PlanningContext, ids: list[list[int]]):
     from executor.engine.simulator import simulate
 
     config = ctx.runtime.models.engine_config(op.call.model)
-    lens = [1 if op.call.choices is not None else op.call.expected_tokens] * len(ids)
-    result = simulate(config, ids, lens, ctx.cost_model(op.call))
+    result = simulate(config, ids, output_lens(op, len(ids)), ctx.cost_model(op.call))
     dtype = config.dtype or default_dtype(config.device)
     result.block_bytes = bytes_per_block(read_geometry(config.model), config.block_size, dtype)
     return result

@@ -61,10 +61,12 @@ def document(plan: PhysicalPlan, total: StatementStats | None,
                     for name, why in plan.lazy.items()]}
     if total is not None:
         doc["actual_total"] = total.as_dict()
-    if times is not None:
-        doc["time_seconds"] = {k: round(v, 4) for k, v in times.as_dict().items()}
+        if total.workers:
+            doc["actual_workers"] = _worker_figures(total.workers)
         if total.evictions:
             doc["notes"] = [EVICTIONS_NOTE]
+    if times is not None:
+        doc["time_seconds"] = {k: round(v, 4) for k, v in times.as_dict().items()}
     return doc
 
 
@@ -100,6 +102,11 @@ def _operator(op: LLMOperator, analyze: bool) -> dict:
         out["stops_after"] = f"{op.stream_limit} rows pass (LIMIT without ORDER BY)"
     if not e.exact_rows and e.rows is not None:
         out["estimate"]["rows_scaled_by_selectivity"] = True
+    if e.workers:
+        out["workers"] = {"makespan_seconds": _round(max(w["seconds"] for w in e.workers)),
+                          "estimate": [{k: _round(v) for k, v in w.items()} for w in e.workers]}
+    if analyze and op.actual.workers:
+        out.setdefault("workers", {})["actual"] = _worker_figures(op.actual.workers)
     if analyze:
         a = op.actual.as_dict()
         a = {"rows": op.actual_rows, "distinct": op.actual_distinct, "passed": op.actual_passed, **a}
@@ -125,6 +132,9 @@ def _engine(plan: PhysicalPlan) -> tuple[dict, dict]:
     engine = {"model": config.model, "kv_blocks": blocks, "eviction": config.eviction, "preemption": config.preemption,
               "kv_cache_bytes": config.kv_cache_bytes, "block_size": config.block_size,
               "max_batch_tokens": config.max_batch_tokens}
+    workers = next((len(op.estimate.workers) for op in plan.operators if op.estimate.workers), 0)
+    if workers:                     # scale-out: that many engines, kv_blocks each
+        engine["workers"] = workers
     try:
         info["t_star_seconds"] = round(cost.break_even_seconds(config.block_size, blocks), 4)
     except Exception:       # noqa: BLE001 - a figure to show, never a failure
@@ -171,6 +181,7 @@ def _text(doc: dict) -> list[str]:
                              f"own order, the others: {', '.join(op['field_order'])}")
             elif "field_order" in op:
                 lines.append(f"{inner}field order: {', '.join(op['field_order'])}")
+            lines += _worker_lines(op.get("workers"), inner)
             for key in ("answer", "input", "stops_after"):
                 if key in op:
                     lines.append(f"{inner}{key.replace('_', ' ')}: {op[key]}")
@@ -181,6 +192,7 @@ def _text(doc: dict) -> list[str]:
         lines.append(f"  lazy: {lazy['call']}  ({lazy['why']})")
     if "actual_total" in doc:
         lines.append("Total: " + _figures(doc["actual_total"]))
+        lines += [f"  {_worker_title(w)}: {_figures(_numbers(w))}" for w in doc.get("actual_workers", ())]
     if "time_seconds" in doc:
         t = doc["time_seconds"]
         lines.append(f"Time: {t['total']:.3f} s = planning {t['planning']:.3f} (preparing "
@@ -188,6 +200,35 @@ def _text(doc: dict) -> list[str]:
                      f" + inference {t['inference']:.3f} + final pass {t['final_pass']:.3f}")
     lines += [f"Note: {note}" for note in doc.get("notes", ())]
     return lines
+
+
+def _worker_figures(workers: dict) -> list[dict]:
+    return [{"worker": w, **{k: _round(v) for k, v in figures.items()}}
+            for w, figures in sorted(workers.items())]
+
+
+def _worker_lines(workers: dict | None, pad: str) -> list[str]:
+    """Scale-out: each worker's share as estimated, then as it ran."""
+    if not workers:
+        return []
+    lines = []
+    if "estimate" in workers:
+        lines.append(f"{pad}workers: {len(workers['estimate'])}, estimated makespan "
+                     f"{_human('seconds', workers['makespan_seconds'])} s")
+        lines += [f"{pad}  worker {w['worker']} share: {_figures(_numbers(w))}"
+                  for w in workers["estimate"]]
+    lines += [f"{pad}  {_worker_title(w)} actual: {_figures(_numbers(w))}"
+              for w in workers.get("actual", ())]
+    return lines
+
+
+def _worker_title(w: dict) -> str:
+    where = f" on {w['node']}" if "node" in w else ""
+    return f"worker {w['worker']}{where}{' (lost)' if w.get('lost') else ''}"
+
+
+def _numbers(w: dict) -> dict:
+    return {k: v for k, v in w.items() if k not in ("worker", "node", "lost")}
 
 
 def _figures(d: dict) -> str:
