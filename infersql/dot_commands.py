@@ -142,7 +142,11 @@ def _model(shell: "Shell", args: list[str]) -> bool:
     loaded = shell.conn.runtime.models.loaded_engine(None) is not None
     where = "folder" if os.path.isdir(config.model) else "file"        # a GGUF file
     lines = [f"model: {_model_name(shell)}", f"{where}: {config.model}",
-             f"loaded: {'yes' if loaded else 'no (it loads at the first LLM call)'}", "engine:"]
+             f"loaded: {'yes' if loaded else 'no (it loads at the first LLM call)'}"]
+    scale = shell.conn.runtime.models.scale
+    if scale is not None:
+        lines.append(f"workers: {scale.describe()} (each with the engine below)")
+    lines.append("engine:")
     lines += [f"  {f.name} = {getattr(config, f.name)}"
               for f in dataclasses.fields(config) if f.name != "model"]
     shell.say("\n".join(lines))

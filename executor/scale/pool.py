@@ -101,6 +101,9 @@ class EnginePool:
 
     def generate(self, requests: list, progress=None, on_result=None, should_stop=None,
                  future: list | None = None) -> list:
+        """``Engine.generate`` over the workers: the requests (in trie order) are checked
+        here, routed by prefix into per-worker shares, and answered as the workers finish
+        them; ``future`` (later operators' requests) is routed too, each worker told its part."""
         if not requests:
             return []
         checked = [dataclasses.replace(r, json_schema=None) for r in requests]
