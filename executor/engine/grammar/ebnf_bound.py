@@ -153,7 +153,7 @@ class _Parser:
             return ("bytes", 0)
         if kind == "regex":                 # Regex("pattern", json_string=true)
             pattern = _unescape(self._expect("str").group("str")[1:-1])
-            while self._op() != ")":
+            while self._peek() is not None and self._op() != ")":
                 self.i += 1
             self._close()
             w = _regex_bytes(pattern)

@@ -6,6 +6,7 @@ load xgrammar.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from typing import Any
 
@@ -22,6 +23,7 @@ _LOOSE_STRING_CHAR = r'[^\"\\\r\n]'
 _STRICT_STRING_CHAR = r'[^\0-\x1f\"\\\r\n\uD800-\uDFFF]'
 _UNBOUNDED_STRING_CHAR = r'[^\0-\x1f\"\\\r\n]'
 _ROOT = re.compile(r"^root ::= (.*)$", re.MULTILINE)
+log = logging.getLogger(__name__)
 
 
 class XGrammarBackend(GrammarBackend):
@@ -67,8 +69,14 @@ class XGrammarBackend(GrammarBackend):
 @functools.lru_cache(maxsize=256)
 def max_document_bytes(json_schema: str) -> int | None:
     """The longest document, in bytes, of the grammar the engine compiles for ``json_schema``
-    (None: unbounded)."""
-    return max_bytes(json_schema_ebnf(json_schema))
+    (None: unbounded, or a grammar text this xgrammar prints in a form ``ebnf_bound`` cannot
+    read, which is logged: a typed call then keeps a default budget)."""
+    ebnf = json_schema_ebnf(json_schema)
+    try:
+        return max_bytes(ebnf)
+    except ValueError as exc:
+        log.warning("cannot read the length bound of the grammar of %s: %s", json_schema[:80], exc)
+        return None
 
 
 def json_schema_ebnf(json_schema: str) -> str:
