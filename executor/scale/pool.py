@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+import re
 from dataclasses import dataclass, field
 
 import ray
@@ -188,5 +189,5 @@ def _creation_error(exc: BaseException) -> str:
     text = str(exc)
     for line in reversed(text.splitlines()):
         if "Error:" in line and "ray." not in line.split("Error:")[0]:
-            return line.strip()
+            return re.sub(r"^[\w.]*\.(\w+Error:)", r"\1", line.strip())   # no module path
     return text.strip().splitlines()[-1] if text.strip() else type(exc).__name__
