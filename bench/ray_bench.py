@@ -150,7 +150,8 @@ def main() -> None:
         print(f"{name:<12}{s.prefilled_tokens:>10}{s.cached_tokens:>9}{run['seconds']:>9.2f}"
               f"{run['plan']['estimate']['seconds']:>14.2f}")
     print(f"prefilled tokens, {many_name} / {one_name}: "
-          f"{s2.prefilled_tokens / s1.prefilled_tokens:.3f}x; wall {pooled['seconds'] / single['seconds']:.2f}x")
+          f"{s2.prefilled_tokens / s1.prefilled_tokens:.3f}x; "
+          f"wall {pooled['seconds'] / single['seconds']:.2f}x")
     for worker, figures in sorted(s2.workers.items()):
         print(f"  worker {worker}: requests {figures['requests']}, prefilled "
               f"{figures['prefilled_tokens']}, seconds {figures['seconds']:.2f}")
