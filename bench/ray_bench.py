@@ -1,7 +1,8 @@
 """Scale-out on a local Ray against one in-process engine, side by side in one run (issue 26).
 
 Start-up: seconds from a fresh process's first line until its engines are ready, the model
-loaded (median of ``--repeat`` processes each):
+loaded, and the CPU seconds it and every process it started spent by then (median of
+``--repeat`` processes each; on a busy machine the CPU seconds are the steadier figure):
     one engine in the process          connect(model=M).engine
     N Ray workers, local Ray started   connect(model=M, workers=N).engine   (Ray's start alone too)
 Routing by prefix, real: one LLM_FILTER over movie reviews (each movie's fields, then the
@@ -31,7 +32,27 @@ from common import DEFAULT_DATA, REPO, REVIEW_FILTER, create_review_table, machi
 from tests import netns
 
 STARTUP = """
-import json, sys, time
+import json, os, sys, time
+
+
+def tree_cpu():
+    # CPU seconds of this process and every process it started (Ray's, the workers)
+    tick, me, parent, cpu = os.sysconf("SC_CLK_TCK"), os.getpid(), {}, {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = open(f"/proc/{pid}/stat").read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        parent[int(pid)], cpu[int(pid)] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+
+    def mine(pid):
+        while pid > 1 and pid != me:
+            pid = parent.get(pid, 0)
+        return pid == me
+    return sum(c for pid, c in cpu.items() if mine(pid))
+
+
 t0 = time.perf_counter()
 import infersql
 workers = int(sys.argv[2]) or None
@@ -43,7 +64,8 @@ if workers:
 t2 = time.perf_counter()
 conn.engine
 t3 = time.perf_counter()
-print(json.dumps({"connect": t1 - t0, "ray_start": t2 - t1, "engines": t3 - t2, "ready": t3 - t0}))
+print(json.dumps({"connect": t1 - t0, "ray_start": t2 - t1, "engines": t3 - t2, "ready": t3 - t0,
+                  "cpu": tree_cpu()}))
 conn.close()
 """
 
@@ -107,11 +129,14 @@ def main() -> None:
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the start")
     print(f"model {model}; {args.workers} workers; median of {args.repeat} start-ups each\n")
     one, many = startup(model, 0, args.repeat), startup(model, args.workers, args.repeat)
-    print(f"{'start-up, seconds to engines ready':<44}{'ready':>8}{'Ray start':>11}{'engines':>9}")
-    print(f"{'one engine in the process':<44}{one['ready']:>8.2f}{'-':>11}{one['engines']:>9.2f}")
+    print(f"{'start-up, seconds to engines ready':<44}{'ready':>8}{'Ray start':>11}"
+          f"{'engines':>9}{'CPU s':>8}")
+    print(f"{'one engine in the process':<44}{one['ready']:>8.2f}{'-':>11}{one['engines']:>9.2f}"
+          f"{one['cpu']:>8.2f}")
     print(f"{f'{args.workers} Ray workers (local Ray started)':<44}{many['ready']:>8.2f}"
-          f"{many['ray_start']:>11.2f}{many['engines']:>9.2f}")
-    print(f"ratio: {many['ready'] / one['ready']:.2f}x\n")
+          f"{many['ray_start']:>11.2f}{many['engines']:>9.2f}{many['cpu']:>8.2f}")
+    print(f"ratio: {many['ready'] / one['ready']:.2f}x wall, {many['cpu'] / one['cpu']:.2f}x CPU "
+          f"(CPU s: the process and all it started, Ray's processes and the workers)\n")
 
     runs = routing(model, args.data, args.rows, args.kv_mib << 20, args.workers)
     (one_name, single), (many_name, pooled) = runs.items()
@@ -125,7 +150,8 @@ def main() -> None:
         print(f"{name:<12}{s.prefilled_tokens:>10}{s.cached_tokens:>9}{run['seconds']:>9.2f}"
               f"{run['plan']['estimate']['seconds']:>14.2f}")
     print(f"prefilled tokens, {many_name} / {one_name}: "
-          f"{s2.prefilled_tokens / s1.prefilled_tokens:.3f}x; wall {pooled['seconds'] / single['seconds']:.2f}x")
+          f"{s2.prefilled_tokens / s1.prefilled_tokens:.3f}x; "
+          f"wall {pooled['seconds'] / single['seconds']:.2f}x")
     for worker, figures in sorted(s2.workers.items()):
         print(f"  worker {worker}: requests {figures['requests']}, prefilled "
               f"{figures['prefilled_tokens']}, seconds {figures['seconds']:.2f}")

@@ -40,22 +40,24 @@ def command(argv: list[str]) -> list[str]:
 
 
 def environment(**extra: str) -> dict[str, str]:
-    """The environment for a Ray run: no token file written to ~/.ray, no usage report, and
-    Ray's session files in a private short folder (its socket paths must stay short)."""
-    env = dict(os.environ, **RAY_ENV, **extra)
-    env.setdefault("RAY_TMPDIR", tempfile.mkdtemp(prefix="ray", dir="/tmp"))
-    return env
+    """The environment for a Ray run: no token file written to ~/.ray, no usage report."""
+    return dict(os.environ, **RAY_ENV, **extra)
 
 
-def run(argv: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
+def run(argv: list[str], timeout: float, env: dict[str, str],
+        **kwargs) -> subprocess.CompletedProcess:
     """``argv`` in a namespace of its own, in a session of its own so a timeout ends every
-    process it started (Ray's too) and nothing else."""
-    proc = subprocess.Popen(command(argv), start_new_session=True, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 9)
-        out, _ = proc.communicate()
-        out += f"\n[timed out after {timeout:.0f} s]"
+    process it started (Ray's too) and nothing else. Ray's session files go to a private
+    short folder (its socket paths must stay short), removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="ray", dir="/tmp",
+                                     ignore_cleanup_errors=True) as folder:
+        proc = subprocess.Popen(command(argv), start_new_session=True, text=True,
+                                env=dict(env, RAY_TMPDIR=folder), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, **kwargs)
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            out, _ = proc.communicate()
+            out += f"\n[timed out after {timeout:.0f} s]"
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, None)

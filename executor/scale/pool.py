@@ -69,7 +69,8 @@ class EnginePool:
         self._worker_ids = itertools.count()
         self._epochs = itertools.count()
         self._retired: list[Slot] = []         # lost workers, whose counters still count
-        self.placement = cluster.Placement(config.device, cluster.worker_count(scale, config.device))
+        workers = cluster.worker_count(scale, config.device)
+        self.placement = cluster.Placement(config.device, workers)
         self.slots: list[Slot] = []
         try:
             self.slots = self._start(range(len(self.placement.group.bundle_specs)),
