@@ -92,7 +92,8 @@ class Postprocessor:
         where tokens are chosen, so the rows of sequences with a grammar are masked here (the
         whole batch's masks in one library call) before greedy or temperature sampling."""
         rows = logits[[row for _, row in sampling]]
-        self.grammars.mask(rows, [seq.matcher for seq, _ in sampling])
+        self.grammars.mask(rows, [seq.matcher for seq, _ in sampling],
+                           [seq.params.temperature == 0 for seq, _ in sampling])
         return sample(rows, [seq.params for seq, _ in sampling])
 
     def _append(self, seq: Sequence, token: int, finished: list) -> None:

@@ -55,10 +55,13 @@ class Grammars:
         """Compiled once per schema text; ``SchemaError`` names what the library rejects."""
         return self.backend.compile(json_schema)
 
-    def mask(self, logits: torch.Tensor, matchers: list[Matcher | None]) -> None:
-        """Mask, in place, the rows of ``logits`` that have a matcher; nothing if none has."""
+    def mask(self, logits: torch.Tensor, matchers: list[Matcher | None],
+             greedy: list[bool] | None = None) -> None:
+        """Mask, in place, the rows of ``logits`` that have a matcher; nothing if none has.
+        ``greedy[i]``: row ``i`` takes its argmax, so its mask may be skipped when the argmax
+        is allowed anyway (the token chosen is the same)."""
         if any(m is not None for m in matchers):
-            self.backend.mask_logits(logits, matchers)
+            self.backend.mask_logits(logits, matchers, greedy)
 
     def forced_tokens(self, matcher: Matcher, room: int) -> list[int]:
         """Jump-forward: the tokens the grammar forces next (at most ``room``), accepted by

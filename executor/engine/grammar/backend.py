@@ -70,9 +70,11 @@ class GrammarBackend(ABC):
         """A fresh matcher at the start of ``compiled``."""
 
     @abstractmethod
-    def mask_logits(self, logits: torch.Tensor, matchers: list[Matcher | None]) -> None:
+    def mask_logits(self, logits: torch.Tensor, matchers: list[Matcher | None],
+                    greedy: list[bool] | None = None) -> None:
         """Set to -inf, in place, every logit row ``i``'s tokens that ``matchers[i]`` forbids;
-        rows whose matcher is None stay as they are."""
+        rows whose matcher is None stay as they are. A row with ``greedy[i]`` may be left as it
+        is when its highest logit is a token the grammar allows (its argmax is the same)."""
 
     @abstractmethod
     def only_stop_allowed(self, matcher: Matcher) -> bool:

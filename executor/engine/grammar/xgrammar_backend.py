@@ -46,18 +46,18 @@ class XGrammarBackend(GrammarBackend):
     def matcher(self, compiled: Any) -> Matcher:
         return xgr.GrammarMatcher(compiled)
 
-    def mask_logits(self, logits: torch.Tensor, matchers: list[Matcher | None]) -> None:
+    def mask_logits(self, logits: torch.Tensor, matchers: list[Matcher | None],
+                    greedy: list[bool] | None = None) -> None:
         rows = [i for i, m in enumerate(matchers) if m is not None]
         if not rows:
             return
-        bitmask = xgr.allocate_token_bitmask(len(rows), self.vocab_size)
-        self.batch.batch_fill_next_token_bitmask([matchers[i] for i in rows], bitmask)
-        if len(rows) == len(matchers):
-            xgr.apply_token_bitmask_inplace(logits, bitmask, vocab_size=self.vocab_size)
-            return
-        sub = logits[rows]
-        xgr.apply_token_bitmask_inplace(sub, bitmask, vocab_size=self.vocab_size)
-        logits[rows] = sub
+        bitmask = xgr.allocate_token_bitmask(len(matchers), self.vocab_size)
+        self.batch.batch_fill_next_token_bitmask([matchers[i] for i in rows], bitmask, indices=rows)
+        if greedy is not None:
+            rows = _still_to_mask(logits, bitmask, rows, greedy)
+        if rows:
+            xgr.apply_token_bitmask_inplace(logits, bitmask, vocab_size=self.vocab_size,
+                                            indices=rows)
 
     def only_stop_allowed(self, matcher: Matcher) -> bool:
         if not matcher.is_completed():
@@ -77,6 +77,21 @@ def max_document_bytes(json_schema: str) -> int | None:
     except ValueError as exc:
         log.warning("cannot read the length bound of the grammar of %s: %s", json_schema[:80], exc)
         return None
+
+
+def _still_to_mask(logits: torch.Tensor, bitmask: torch.Tensor, rows: list[int],
+                   greedy: list[bool]) -> list[int]:
+    """The rows that need their mask applied: a greedy row whose best token the grammar allows
+    picks that token masked or not, so only sampled rows and greedy rows whose best token is
+    forbidden pay for writing -inf over the whole vocabulary (the step's costly part)."""
+    picks = [i for i in rows if greedy[i]]
+    if not picks:
+        return rows
+    index = torch.tensor(picks)
+    best = logits[index].argmax(-1) if len(picks) < len(logits) else logits.argmax(-1)
+    allowed = (bitmask[index, best // 32] >> (best % 32)) & 1
+    forbidden = {i for i, ok in zip(picks, allowed.tolist()) if not ok}
+    return [i for i in rows if not greedy[i] or i in forbidden]
 
 
 def json_schema_ebnf(json_schema: str) -> str:
