@@ -1,6 +1,7 @@
 """Per-step cost of grammar-constrained decoding for a batch of rows: filling every row's token
 bitmask (one ``BatchGrammarMatcher`` call) and applying it to the logits, the two things
-``Postprocessor._sample`` adds for rows with a ``json_schema``.
+``Postprocessor._sample`` adds for rows with a ``json_schema``. ``--tokenizer`` takes a real
+model's tokenizer (SmolLM2's 49,152 tokens), so the fill walks a real vocabulary.
 
 Why: DESIGN.md measured that the fill is cheap and the apply is memory-bound; this re-measures
 both through the engine's own backend. The random model's tokenizer has a few hundred real
@@ -8,6 +9,7 @@ tokens (the rest of ``--vocab`` is padding), so the fill time here is a lower bo
 time scales with ``--vocab`` as it would for a real model.
 
     PYTHONPATH=. python bench/grammar_bench.py --rows 256 --vocab 49152
+    PYTHONPATH=. python bench/grammar_bench.py --rows 256 --tokenizer SmolLM2-135M-Instruct.Q4_1.gguf
     PYTHONPATH=. python bench/grammar_bench.py --jump-forward --rows 64     # decode steps
 
 The whole cost in the engine, typed INTEGER answers against free text of the same lengths, is
@@ -38,6 +40,8 @@ def main() -> None:
     ap.add_argument("--jump-forward", action="store_true",
                     help="decode steps of a four-key record, jump-forward on and off")
     ap.add_argument("--size", default="tiny", help="--jump-forward: the random model's size")
+    ap.add_argument("--tokenizer", help="a model folder or GGUF file whose tokenizer (and "
+                    "vocabulary size) to use instead of a random model's")
     args = ap.parse_args()
     if args.jump_forward:
         decode_steps(args.rows, args.size)
@@ -46,8 +50,13 @@ def main() -> None:
     from transformers import AutoTokenizer
 
     from executor.engine.grammar import Grammars
-    path = build_random_model(tempfile.mkdtemp(), "qwen2", vocab_size=args.vocab)
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    if args.tokenizer:
+        from executor.engine.gguf_model import load_tokenizer
+        tokenizer = load_tokenizer(args.tokenizer)
+        args.vocab = len(tokenizer)
+    else:
+        path = build_random_model(tempfile.mkdtemp(), "qwen2", vocab_size=args.vocab)
+        tokenizer = AutoTokenizer.from_pretrained(path)
     grammars = Grammars(tokenizer, args.vocab, {tokenizer.eos_token_id})
     compiled = grammars.compile(json.dumps(SCHEMA))
     matchers = [compiled.matcher() for _ in range(args.rows)]
