@@ -35,6 +35,7 @@ Columns:
     python bench/scale_bench.py                        # ~20 min on 2 cores
     python bench/scale_bench.py --data ../shared/data  # movies.csv's shape
     python bench/scale_bench.py --rows 10000 --workers 2,8
+    python bench/scale_bench.py --workers 8 --baseline-eviction lru   # baselines as vLLM evicts
 """
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from common import REPO, load_rows, machine, movie_prompt
@@ -105,6 +107,8 @@ def run_line(job: dict) -> dict:
         result = simulate_workers(single_engine(config, n), prompts, lens, 1)
     else:
         routing, sort = LINES[job["line"]]
+        if routing != "prefix":
+            config = replace(config, eviction=job["baseline_eviction"])
         result = simulate_workers(config, prompts, lens, n, routing, sort_shares=sort)
     seconds = [r.seconds for r in result.runs]
     return dict(job, config=None, shape=None, wall=time.perf_counter() - start,
@@ -114,7 +118,8 @@ def run_line(job: dict) -> dict:
 
 def jobs_of(args, config: EngineConfig, shape: PrefixShape) -> list[dict]:
     base = dict(rows=args.rows, shape=shape, seed=args.seed, order=args.order,
-                output_tokens=args.output_tokens, config=config)
+                output_tokens=args.output_tokens, config=config,
+                baseline_eviction=args.baseline_eviction or config.eviction)
     jobs = []
     for n in args.workers:
         lines = ["one engine"] + (["round-robin"] if n == 1 else list(LINES))
@@ -137,6 +142,10 @@ def main() -> None:
     ap.add_argument("--batch-tokens", type=int, default=2048)
     ap.add_argument("--jobs", type=int, default=os.cpu_count(), help="simulations at once")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--baseline-eviction", choices=["belady", "lru"],
+                    help="the dealing baselines' eviction (default: the workers' own, belady, "
+                         "which knows each worker's future; lru is what an engine behind a "
+                         "router that guesses, vLLM's prefix cache, does)")
     args = ap.parse_args()
     args.workers = [int(n) for n in args.workers.split(",")]
 
@@ -155,7 +164,7 @@ def main() -> None:
           f"token(s) a row")
     print(f"worker: {Path(model).name}, {args.device} {dtype} (uncalibrated cost model), "
           f"KV {args.kv_tokens:,} tokens, max_batch_tokens {args.batch_tokens}, "
-          f"eviction {config.eviction}")
+          f"eviction {config.eviction} (baselines: {args.baseline_eviction or config.eviction})")
     del prompts
 
     jobs = jobs_of(args, config, shape)
