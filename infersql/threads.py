@@ -22,6 +22,9 @@ def set_torch_threads(n: int) -> None:
     reads when it starts."""
     torch = sys.modules.get("torch")
     if torch is not None:
+        from executor.engine.compute_thread import on_compute_thread
+
         torch.set_num_threads(n)
+        on_compute_thread(torch.set_num_threads, n)     # each thread keeps its own OpenMP count
     else:
         os.environ["OMP_NUM_THREADS"] = str(n)

@@ -22,6 +22,7 @@ import random
 import time
 from dataclasses import dataclass
 
+from .compute_thread import on_compute_thread
 from .cost_model import REQUEST, CostModel, IterationShape, fit, mape
 from .request import Request
 from .requests_prep import encode_prompts
@@ -161,7 +162,7 @@ def calibrate(engine, seed: int = 0, scale: float = 1.0, source: str = "",
     held = [records[i] for i in sorted(order[:cut])]
     train = [records[i] for i in sorted(order[cut:])]
     block_bytes = engine.runner.kv.bytes_per_block
-    swap = swap_seconds_per_block(engine)
+    swap = on_compute_thread(swap_seconds_per_block, engine)     # where the engine's copies run
     n = max(8, int(64 * scale))
     calls = whole_calls(engine, n, seed, repeats, clock)
 

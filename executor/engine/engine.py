@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
 import time
 from typing import Callable
 
 import torch
 
+from .compute_thread import on_compute_thread
 from .config import EngineConfig
 from .cost_model import CostModel, IterationShape, default_cost_model
 from .errors import CancelledError
@@ -39,6 +41,9 @@ class Engine:
     """One model, its paged KV pool and its scheduler; ``generate`` runs requests to the end."""
 
     def __init__(self, config: EngineConfig, cost_model: CostModel | None = None) -> None:
+        on_compute_thread(self._load, config, cost_model)      # see compute_thread.py
+
+    def _load(self, config: EngineConfig, cost_model: CostModel | None) -> None:
         self.config = config
         self.runner = ModelRunner(config)
         self.tokenizer = self.runner.tokenizer
@@ -86,7 +91,19 @@ class Engine:
         exception (Ctrl-C included) the unfinished work is dropped and the engine stays usable;
         completed results were already reported. ``future`` lists requests that later calls
         will submit, in order: the ``belady`` eviction policy keeps the blocks they will read.
+        It runs on the process's compute thread (``compute_thread.py``), and so do the
+        callbacks; a Ctrl-C in the calling thread cancels it there.
         """
+        interrupted = threading.Event()
+
+        def stop() -> bool:
+            return interrupted.is_set() or (should_stop is not None and should_stop())
+
+        return on_compute_thread(self._generate, requests, progress, on_result, stop, future,
+                                 interrupted=interrupted)
+
+    def _generate(self, requests: list[Request], progress, on_result, should_stop,
+                  future) -> list[Output]:
         preps = prepare_all(requests, self.tokenizer, self.max_model_len, self.runner.vocab_size,
                             self.num_blocks, self.config.block_size, self.grammars)
         self._plan_ahead(future)
