@@ -147,7 +147,8 @@ def paged_attention(module, query, key, value, attention_mask=None, scaling=None
     q = query[0].transpose(0, 1)                                     # [T, H, D]
     gqa = query.shape[1] != key.shape[1]
     out = torch.empty_like(q)
-    lse = q.new_empty(q.shape[:2]) if pb.cascades else None         # [T, H]
+    # log-sum-exps in float32 whatever the model's dtype (the CPU kernel returns them so)
+    lse = q.new_empty(q.shape[:2], dtype=torch.float32) if pb.cascades else None   # [T, H]
     for g in pb.groups:
         qq = q[g.rows].transpose(1, 2)                               # [S, H, n, D]
         k = kc[g.slots].transpose(1, 2)                              # [S, Hkv, ctx, D]
@@ -156,7 +157,7 @@ def paged_attention(module, query, key, value, attention_mask=None, scaling=None
         if g.in_cascade:
             o, part_lse = _attend_with_lse(qq, k, v, g.folded(sliding_window, qq.shape[1] // k.shape[1],
                                                               qq.dtype), scaling)
-            lse[g.rows[g.valid]] = part_lse.transpose(1, 2)[g.valid]
+            lse[g.rows[g.valid]] = part_lse.transpose(1, 2)[g.valid].float()
         else:
             o = F.scaled_dot_product_attention(qq, k, v, attn_mask=mask, scale=scaling,
                                                enable_gqa=gqa)
@@ -166,11 +167,12 @@ def paged_attention(module, query, key, value, attention_mask=None, scaling=None
         k = kc[c.slots].transpose(0, 1)[None]                        # [1, Hkv, P, D]
         v = vc[c.slots].transpose(0, 1)[None]
         o, pre_lse = _attend_with_lse(qq, k, v, None, scaling)
-        o, pre_lse = o[0].transpose(0, 1), pre_lse[0].transpose(0, 1)   # [Q, H, D], [Q, H]
+        o, pre_lse = o[0].transpose(0, 1), pre_lse[0].transpose(0, 1).float()   # [Q, H, D], [Q, H]
         own_lse = lse[c.rows]
         top = torch.maximum(pre_lse, own_lse)
         w_pre, w_own = torch.exp(pre_lse - top), torch.exp(own_lse - top)
-        out[c.rows] = (o * w_pre[..., None] + out[c.rows] * w_own[..., None]) / (w_pre + w_own)[..., None]
+        merged = (o * w_pre[..., None] + out[c.rows] * w_own[..., None]) / (w_pre + w_own)[..., None]
+        out[c.rows] = merged.to(out.dtype)
     return out.unsqueeze(0), None
 
 
