@@ -107,7 +107,7 @@ def peer_folder(path: str) -> str:
     if not is_gguf_file(path):
         return path
     st = os.stat(path)
-    name = f"infersql-bench-{Path(path).stem}-{st.st_size}-{st.st_mtime_ns}"
+    name = f"infersql-bench-{Path(path).stem}-{st.st_size}-{st.st_mtime_ns}-f32"
     folder = Path(tempfile.gettempdir()) / name
     if not (folder / "config.json").exists():
         import torch
@@ -116,7 +116,11 @@ def peer_folder(path: str) -> str:
         src, source = pretrained_source(path)
         with gguf_loading():
             loaded = AutoModelForCausalLM.from_pretrained(src, dtype=torch.float32, **source)
-        fresh = AutoModelForCausalLM.from_config(loaded.config, dtype=torch.float32)
+        config = loaded.config
+        if getattr(config, "quantization_config", None) is not None:
+            del config.quantization_config          # the weights written are plain float32:
+                                                    # vLLM would refuse the "gguf" method
+        fresh = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
         fresh.load_state_dict(loaded.state_dict())
         fresh.generation_config = loaded.generation_config
         fresh.save_pretrained(folder)
