@@ -91,7 +91,9 @@ def model_path(given: str | None, size: str) -> str:
 
     folder = Path(tempfile.gettempdir()) / f"infersql-bench-qwen2-{size}"
     if not (folder / "config.json").exists():
-        build_random_model(folder, "qwen2", size=size, seed=0)
+        from executor.engine.compute_thread import on_compute_thread
+
+        on_compute_thread(build_random_model, folder, "qwen2", size=size, seed=0)   # see peer_folder
     return str(folder)
 
 
@@ -101,8 +103,8 @@ def peer_folder(path: str) -> str:
     tokenizer, written once into the temp folder, so every system runs the same weights.
     transformers refuses ``save_pretrained`` on a GGUF-loaded model, so a fresh model of the
     same config takes its state dict."""
-    from executor.engine.gguf_model import (gguf_loading, is_gguf_file, load_tokenizer,
-                                            pretrained_source)
+    from executor.engine.compute_thread import on_compute_thread
+    from executor.engine.gguf_model import is_gguf_file
 
     if not is_gguf_file(path):
         return path
@@ -110,22 +112,30 @@ def peer_folder(path: str) -> str:
     name = f"infersql-bench-{Path(path).stem}-{st.st_size}-{st.st_mtime_ns}-f32"
     folder = Path(tempfile.gettempdir()) / name
     if not (folder / "config.json").exists():
-        import torch
-        from transformers import AutoModelForCausalLM
-
-        src, source = pretrained_source(path)
-        with gguf_loading():
-            loaded = AutoModelForCausalLM.from_pretrained(src, dtype=torch.float32, **source)
-        config = loaded.config
-        if getattr(config, "quantization_config", None) is not None:
-            del config.quantization_config          # the weights written are plain float32:
-                                                    # vLLM would refuse the "gguf" method
-        fresh = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-        fresh.load_state_dict(loaded.state_dict())
-        fresh.generation_config = loaded.generation_config
-        fresh.save_pretrained(folder)
-        load_tokenizer(path).save_pretrained(folder)
+        # on the engine's compute thread: torch work on this one would start a second OpenMP
+        # team for the rest of the process (executor/engine/compute_thread.py)
+        on_compute_thread(_write_float32_folder, path, folder)
     return str(folder)
+
+
+def _write_float32_folder(path: str, folder: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from executor.engine.gguf_model import gguf_loading, load_tokenizer, pretrained_source
+
+    src, source = pretrained_source(path)
+    with gguf_loading():
+        loaded = AutoModelForCausalLM.from_pretrained(src, dtype=torch.float32, **source)
+    config = loaded.config
+    if getattr(config, "quantization_config", None) is not None:
+        del config.quantization_config          # the weights written are plain float32:
+                                                # vLLM would refuse the "gguf" method
+    fresh = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    fresh.load_state_dict(loaded.state_dict())
+    fresh.generation_config = loaded.generation_config
+    fresh.save_pretrained(folder)
+    load_tokenizer(path).save_pretrained(folder)
 
 
 def model_label(given: str | None, size: str) -> str:

@@ -13,6 +13,11 @@ which is cropped back afterwards, so no prompt is computed twice.
 
 Every UDF invocation is recorded as a stage (call, prompts), so the vLLM peer can replay exactly
 the same LLM work in the same order.
+
+Its model loads and runs on the engine's compute thread (``executor/engine/compute_thread.py``),
+as InferSQL's does: torch work on DuckDB's or the main thread would give OpenMP a second team
+of workers, on 2 cores both teams then sleep between operators, and every system measured
+after it in the same process would be slowed by the peer's mere presence.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import torch
 
+from executor.engine.compute_thread import on_compute_thread
 from executor.engine.requests_prep import encode_prompt
 from executor.llm_call import LLMCall
 from optimizer import plan_statement
@@ -45,7 +51,8 @@ class HFUdfPeer:
 
         self.path = path                   # a folder (bench/common.py peer_folder for a GGUF)
         self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype)).eval()
+        self.model = on_compute_thread(
+            lambda: AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype)).eval())
         gen = self.model.generation_config
         self.pad = gen.pad_token_id if gen.pad_token_id is not None else self.tokenizer.pad_token_id
         self.batch_size = batch_size
@@ -54,7 +61,7 @@ class HFUdfPeer:
 
     def warm_up(self) -> None:
         """One small generate, so the first timed batch pays no one-time setup."""
-        self._generate([[11, 12, 13, 14] * 8, [21, 22, 23] * 9], 2)
+        on_compute_thread(self._generate, [[11, 12, 13, 14] * 8, [21, 22, 23] * 9], 2)
 
     # ---- SQL --------------------------------------------------------------------------------
     def execute(self, con, sql: str) -> list[tuple]:
@@ -90,6 +97,9 @@ class HFUdfPeer:
     # ---- model ------------------------------------------------------------------------------
     def answer(self, call: LLMCall, prompts: list[str]) -> list[str]:
         """The call's answer text for each prompt, batch after batch."""
+        return on_compute_thread(self._answer, call, prompts)
+
+    def _answer(self, call: LLMCall, prompts: list[str]) -> list[str]:
         out: list[str] = []
         for i in range(0, len(prompts), self.batch_size):
             ids = [encode_prompt(self.tokenizer, p, chat=True)
