@@ -102,7 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"MAPE: {100 * result.train_mape:.1f}% on fitted iterations, "
               f"{100 * result.held_out_mape:.1f}% on held-out iterations")
         for term, value in model.coefficients.items():
-            print(f"  {term:15s} {value:.3e} s")
+            print(f"  {term:17s} {value:.3e} s")
+        print(f"  knee: the first {model.tokens_knee} tokens of an iteration cost "
+              "tokens_below_knee more each (small batches: weights packed per product)"
+              if model.tokens_knee else "  knee: none (each token costs the same)")
         print(f"T* (break-even idle time of one cached block): "
               f"{model.break_even_seconds(engine.config.block_size, engine.num_blocks):.3g} s "
               f"for a pool of {engine.num_blocks} blocks")

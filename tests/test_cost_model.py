@@ -6,8 +6,8 @@ import random
 import duckdb
 
 from catalog.cost_coefficients import CostCoefficients
-from executor.engine.cost_model import (REQUEST, TERMS, CostModel, IterationShape, default_cost_model, fit,
-                                        load_cost_model, mape)
+from executor.engine.cost_model import (KNEE, REQUEST, TERMS, CostModel, IterationShape, default_cost_model,
+                                        fit, fit_with_knee, load_cost_model, mape)
 from executor.engine.geometry import read_geometry
 from executor.engine.sequence import Chunk, SamplingParams, Sequence
 
@@ -53,6 +53,24 @@ def test_fit_recovers_known_coefficients_from_noisy_times():
     for term in ("tokens", "iteration", "prefill_attn"):
         assert abs(fitted.coefficients[term] - truth.coefficients[term]) < 0.15 * truth.coefficients[term]
     assert all(v >= 0 for v in fitted.coefficients.values())
+
+
+def test_fit_finds_the_small_batch_knee():
+    """Times with a premium on an iteration's first 8 tokens (BLAS packing weights for a
+    blocked product): no linear fit matches them; the knee fit finds 8 and the premium."""
+    rng = random.Random(1)
+    truth = CostModel({"tokens": 5e-5, "iteration": 2e-3, "decode_kv": 3e-7, "decode_seqs": 2e-5,
+                       "prefill_attn": 2e-8, "prefill_chunks": 1e-4, "logit_rows": 4e-6,
+                       KNEE: 4e-4}, tokens_knee=8)
+    shapes = _random_shapes(rng, 400)
+    times = [truth.iteration_seconds(s) * rng.uniform(0.99, 1.01) for s in shapes]
+    coef, knee = fit_with_knee(shapes[:300], times[:300])
+    fitted = CostModel(coef, True, tokens_knee=knee)
+    assert knee == 8 and abs(coef[KNEE] - 4e-4) < 0.1 * 4e-4
+    assert mape(fitted, shapes[300:], times[300:]) < 0.02
+    assert mape(CostModel(fit(shapes[:300], times[:300]), True), shapes[300:], times[300:]) > 0.03
+    assert CostModel.from_dict(fitted.to_dict()).iteration_seconds(shapes[0]) == \
+        fitted.iteration_seconds(shapes[0])
 
 
 def test_default_model_scales_with_parameters_and_is_uncalibrated(model_factory):

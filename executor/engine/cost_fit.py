@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 
 from .compute_thread import on_compute_thread
-from .cost_model import REQUEST, CostModel, IterationShape, fit, mape
+from .cost_model import REQUEST, CostModel, IterationShape, fit_with_knee, mape
 from .request import Request
 from .requests_prep import encode_prompts
 from .timeline import IterationRecord
@@ -167,9 +167,9 @@ def calibrate(engine, seed: int = 0, scale: float = 1.0, source: str = "",
     calls = whole_calls(engine, n, seed, repeats, clock)
 
     def model_from(recs: list[IterationRecord], err: float | None) -> CostModel:
-        coef = fit([r.shape for r in recs], [r.seconds for r in recs])
+        coef, knee = fit_with_knee([r.shape for r in recs], [r.seconds for r in recs])
         coef["swap_blocks"] = swap
-        model = CostModel(coef, True, source, err, block_bytes)
+        model = CostModel(coef, True, source, err, block_bytes, tokens_knee=knee)
         model.coefficients[REQUEST] = request_seconds(model, calls, n)
         return model
 
