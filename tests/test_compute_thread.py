@@ -24,6 +24,28 @@ def test_calls_from_any_thread_run_on_one_thread():
     assert not is_compute_thread()
 
 
+def test_the_idle_thread_keeps_nothing_of_its_last_job():
+    """A closed connection's engine (its weights, its KV pool) is freed when the last
+    reference goes, not when the garbage collector next runs: the thread waiting for its
+    next job holds no reference to the last one's function or arguments."""
+    import gc
+    import weakref
+
+    class Owner:
+        def work(self, x):
+            return x + 1
+
+    owner = Owner()
+    gone = weakref.ref(owner)
+    gc.disable()
+    try:
+        assert on_compute_thread(owner.work, 1) == 2
+        del owner
+        assert gone() is None
+    finally:
+        gc.enable()
+
+
 def test_result_exception_and_nesting():
     assert on_compute_thread(lambda a, b=0: a + b, 2, b=3) == 5
     with pytest.raises(ZeroDivisionError):

@@ -33,13 +33,18 @@ _ident: int | None = None
 
 def _serve(jobs: queue.SimpleQueue) -> None:
     while True:
-        future, fn, args, kwargs = jobs.get()
-        if not future.set_running_or_notify_cancel():
-            continue
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as error:          # handed to the waiting thread
-            future.set_exception(error)
+        _run(*jobs.get())
+
+
+def _run(future: Future, fn: Callable, args: tuple, kwargs: dict) -> None:
+    """One job, in a frame of its own: nothing of it (an engine bound to ``fn``) stays
+    referenced by the idle thread once it is done."""
+    if not future.set_running_or_notify_cancel():
+        return
+    try:
+        future.set_result(fn(*args, **kwargs))
+    except BaseException as error:              # handed to the waiting thread
+        future.set_exception(error)
 
 
 def _started() -> queue.SimpleQueue:
