@@ -173,6 +173,15 @@ class LLMRuntime:
                 known.update(zip(missing, encode_prompts(tokenizer, missing, chat=True)))
             return [known[p] for p in prompts]
 
+    def choice_ids(self, call: LLMCall) -> list[list[int]] | None:
+        """The token ids of a call's choices (LLM_FILTER's, LLM_CLASSIFY's labels) as the
+        engine scores them, or None for a call that decodes."""
+        if call.choices is None:
+            return None
+        from executor.engine.requests_prep import encode_choices
+
+        return encode_choices(self.models.tokenizer(call.model), call.choices)
+
     def ordered(self, call: LLMCall, prompts: list[str],
                 order: str) -> tuple[list[str], list[list[int]] | None]:
         """``prompts`` in the order to send them, and their token ids when they were needed

@@ -122,6 +122,8 @@ def _tokens_and_time(op: LLMOperator, e: Estimate, ctx: PlanningContext, todo: l
         e.cached_tokens = round(e.prompt_tokens * e.hit_rate_bound)
         return
     prompt = planned.stats.prompt_tokens or 1
+    if choices:                          # a label's tokens after its first, as the engine counts
+        e.decode_tokens = round(planned.stats.decoded_tokens * scale)
     e.cached_tokens = round(planned.stats.cached_tokens * scale)
     e.hit_rate_planned = planned.stats.cached_tokens / prompt
     e.hit_rate_table = table.stats.cached_tokens / (table.stats.prompt_tokens or 1)
@@ -142,7 +144,9 @@ def _simulate(op: LLMOperator, ctx: PlanningContext, ids: list[list[int]]):
     from executor.engine.simulator import simulate
 
     config = ctx.runtime.models.engine_config(op.call.model)
-    result = simulate(config, ids, output_lens(op, len(ids)), ctx.cost_model(op.call))
+    labels = ctx.runtime.choice_ids(op.call)       # scored as the engine scores them
+    result = simulate(config, ids, output_lens(op, len(ids)), ctx.cost_model(op.call),
+                      choices=None if labels is None else [labels] * len(ids))
     dtype = config.dtype or default_dtype(config.device)
     result.block_bytes = bytes_per_block(read_geometry(config.model), config.block_size, dtype)
     return result

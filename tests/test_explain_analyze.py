@@ -42,3 +42,18 @@ def test_explain_names_the_model_in_use(tiny_model):
         assert lines[1] == f"  model: {tiny_model}"
         _, doc = _operators(conn, "SELECT LLM('Hi', 'there')")
         assert doc["engine"]["model"] == tiny_model
+
+
+def test_classify_estimates_its_labels_tokens_as_the_engine_counts_them(tiny_model):
+    """Multi-token labels: each label's tokens after its first are decoded by a child that
+    re-reads the prompt; the estimate simulates those children, so its tokens equal the run's."""
+    with infersql.connect(model=tiny_model) as conn:
+        conn.execute("CREATE TABLE t AS SELECT 'review number ' || i AS review FROM range(12) t(i)")
+        sql = ("SELECT LLM_CLASSIFY('What does the reviewer think?', ['recommends it strongly', "
+               "'does not recommend it', 'undecided about it'], review) FROM t")
+        ops, _ = _operators(conn, sql)
+        est, act = ops[0]["estimate"], ops[0]["actual"]
+        assert act["decoded_tokens"] > 0                  # the labels are several tokens long
+        for key in ("prompt_tokens", "cached_tokens"):
+            assert est[key] == act[key]
+        assert est["decode_tokens"] == act["decoded_tokens"]

@@ -34,6 +34,11 @@ def encode_prompts(tokenizer, texts: list[str], chat: bool) -> list[list[int]]:
     return tokenizer(texts).input_ids
 
 
+def encode_choices(tokenizer, choices: list[str]) -> list[list[int]]:
+    """Each choice's token ids as they follow the prompt (no special tokens)."""
+    return [tokenizer.encode(c, add_special_tokens=False) for c in choices]
+
+
 def prepare_all(requests: list[Request], tokenizer, max_model_len: int, vocab_size: int,
                 num_blocks: int, block_size: int,
                 grammars: Grammars | None = None) -> list[PreparedRequest]:
@@ -84,7 +89,7 @@ def prepare(index: int, req: Request, tokenizer, max_model_len: int, vocab_size:
             raise InvalidRequestError(f"{where}: choices must be a non-empty list of non-empty strings")
         if len(set(req.choices)) != len(req.choices):
             raise InvalidRequestError(f"{where}: choices must be distinct, got {req.choices!r}")
-        choice_ids = [tokenizer.encode(c, add_special_tokens=False) for c in req.choices]
+        choice_ids = encode_choices(tokenizer, req.choices)
         longest = max(len(c) for c in choice_ids)
     if len(ids) + (longest if choice_ids else 1) > max_model_len:
         raise InvalidRequestError(
