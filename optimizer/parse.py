@@ -205,8 +205,11 @@ def _options(sql: str, props: list[exp.PropertyEQ]) -> dict:
     for p in props:
         name = p.this.name.lower()
         if name not in _OPTIONS:
+            hint = ("; labels go in LLM_CLASSIFY's second argument, a list: "
+                    "LLM_CLASSIFY('question', ['label a', 'label b'], column)"
+                    if name in ("labels", "choices", "categories") else "")
             raise BadCallError(f"{sql}: unknown option {name!r}; valid options are "
-                               f"{', '.join(n + ' :=' for n in _OPTIONS)}")
+                               f"{', '.join(n + ' :=' for n in _OPTIONS)}{hint}")
         if name in out:
             raise BadCallError(f"{sql}: option {name} := is given twice; give it once")
         value = p.expression

@@ -18,6 +18,8 @@ def conn(tiny_model):
 
 @pytest.mark.parametrize("sql, words", [
     ("SELECT LLM('Q', review, colour := 'red') FROM r", ["unknown option 'colour'", "LLM('Q'"]),
+    ("SELECT LLM_CLASSIFY('Q', review, labels := ['a', 'b']) FROM r",
+     ["unknown option 'labels'", "LLM_CLASSIFY's second argument"]),
     ("SELECT LLM('Q', review, max_tokens := 'many') FROM r", ["max_tokens", "integer"]),
     ("SELECT LLM('Q', review, max_tokens := 0) FROM r", ["max_tokens", "at least 1"]),
     ("SELECT LLM('Q', review, temperature := -1) FROM r", ["temperature"]),
