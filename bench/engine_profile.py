@@ -38,21 +38,34 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=64)
     ap.add_argument("--max-tokens", type=int, default=8)
     ap.add_argument("--size", default="medium", choices=["tiny", "small", "medium"])
-    ap.add_argument("--model", help="an existing model folder instead of a random one")
+    ap.add_argument("--model", help="an existing model folder or GGUF file instead of a random one")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
     args = ap.parse_args()
+    import time
+
     from torch.profiler import ProfilerActivity, profile
-    from transformers import AutoTokenizer
 
     from executor.engine import Engine, EngineConfig, Request
     from executor.engine.compute_thread import on_compute_thread
 
     path = model_path(args.model, args.size)
-    tokenizer = AutoTokenizer.from_pretrained(path)
+
+    def warm_engine() -> Engine:
+        engine = Engine(EngineConfig(model=path, device="cpu", kv_cache_bytes=1 << 30,
+                                     max_batch_tokens=2048, dtype=args.dtype))
+        engine.generate([Request(prompt_ids=[5, 6, 7, 8] * 8, max_tokens=2)])     # warm-up
+        return engine
+
+    engine = warm_engine()        # timed without the profiler, on a cache of its own
     rows = sample_rows(load_rows(args.data, "movies"), args.rows)
-    prompts = [tokenizer(movie_prompt(r))["input_ids"] for r in rows]
-    engine = Engine(EngineConfig(model=path, device="cpu", kv_cache_bytes=1 << 30,
-                                 max_batch_tokens=2048))
-    engine.generate([Request(prompt_ids=[5, 6, 7, 8] * 8, max_tokens=2)])     # warm-up
+    prompts = [engine.tokenizer(movie_prompt(r))["input_ids"] for r in rows]
+    start = time.perf_counter()
+    engine.generate([Request(prompt_ids=p, max_tokens=args.max_tokens, ignore_eos=True)
+                     for p in prompts])
+    unprofiled = time.perf_counter() - start
+    del engine
+    engine = warm_engine()
+    engine.reset_stats()
 
     def profiled():
         # on the engine's compute thread, where its operators run: the profiler sees its own
@@ -69,13 +82,18 @@ def main() -> None:
         total += us
         group = next((g for g, names in GROUPS.items() if event.key in names), "other")
         seconds[group] += us
-    print(f"machine: {machine()}\nmodel: {path}\n{len(prompts)} prompts, "
+    print(f"machine: {machine()}\nmodel: {path} ({args.dtype})\n{len(prompts)} prompts, "
           f"{sum(map(len, prompts)) / len(prompts):.0f} tokens each on average, "
           f"{args.max_tokens} decoded; {engine.stats.prefilled_tokens} prefilled, "
-          f"{engine.stats.cached_tokens} from the prefix cache\n")
+          f"{engine.stats.cached_tokens} from the prefix cache; {unprofiled:.2f} s unprofiled\n")
     print("| where | share of operator time |\n|---|---|")
     for group, us in sorted(seconds.items(), key=lambda kv: -kv[1]):
         print(f"| {group} | {us / total:.0%} |")
+    others = sorted(((e.self_cpu_time_total, e.key) for e in prof.key_averages()
+                     if not any(e.key in names for names in GROUPS.values())), reverse=True)
+    print("\nlargest in 'other': " + ", ".join(f"{k} {us / total:.0%}" for us, k in others[:6]))
+    top = sorted(((e.self_cpu_time_total, e.key, e.count) for e in prof.key_averages()), reverse=True)
+    print("largest operators: " + ", ".join(f"{k} {us / total:.0%} ({n} calls)" for us, k, n in top[:12]))
 
 
 if __name__ == "__main__":

@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     ap.add_argument("--dtype", choices=["float32", "bfloat16", "float16"],
                     help="default: float32 on CPU, bfloat16 on CUDA")
+    ap.add_argument("--compile", action="store_true",
+                    help="calibrate the engine as compile=True runs it (fused norms and MLPs)")
     ap.add_argument("--database", help="DuckDB database file whose catalog stores the result")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="workload size factor (smaller: faster, noisier)")
@@ -86,14 +88,16 @@ def main(argv: list[str] | None = None) -> int:
             clock = time.process_time
         try:
             engine = Engine(EngineConfig(model=path, device=args.device, dtype=dtype,
-                                         kv_cache_bytes=1 << 30, decode_batch="max"))
+                                         kv_cache_bytes=1 << 30, decode_batch="max",
+                                         compile=args.compile))
         except EngineError as exc:
             print(f"infersql calibrate: {exc}", file=sys.stderr)
             return 1
         print(f"calibrating {path} on {args.device} ({dtype}) ...", file=sys.stderr)
         try:
             result = calibrate(engine, seed=args.seed, scale=args.scale, repeats=args.repeats,
-                               source=f"{args.device} {dtype}, {args.clock} clock", clock=clock)
+                               source=f"{args.device} {dtype}{', compiled' if args.compile else ''}, "
+                                      f"{args.clock} clock", clock=clock)
         finally:
             torch.set_num_threads(threads)
         model = result.model

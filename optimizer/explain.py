@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 
 from executor import sql_types
+from executor.engine.geometry import default_dtype
 from executor.plan import PREDICATE, LLMOperator, PhysicalPlan
 from executor.statement_stats import StatementStats
 from executor.statement_times import StatementTimes
@@ -129,9 +130,13 @@ def _engine(plan: PhysicalPlan) -> tuple[dict, dict]:
         return {}, {}
     cost, config, blocks = view.cost_model, view.config, view.kv_blocks
     info = {"calibrated": bool(cost.calibrated), "model": cost.describe()}
-    engine = {"model": config.model, "kv_blocks": blocks, "eviction": config.eviction, "preemption": config.preemption,
+    engine = {"model": config.model, "device": config.device,
+              "dtype": config.dtype or default_dtype(config.device), "kv_blocks": blocks,
+              "eviction": config.eviction, "preemption": config.preemption,
               "kv_cache_bytes": config.kv_cache_bytes, "block_size": config.block_size,
               "max_batch_tokens": config.max_batch_tokens}
+    if config.compile:
+        engine["compile"] = True
     workers = next((len(op.estimate.workers) for op in plan.operators if op.estimate.workers), 0)
     if workers:                     # scale-out: that many engines, kv_blocks each
         engine["workers"] = workers

@@ -153,3 +153,14 @@ def test_help_reads_well_in_a_terminal_and_lists_calibrate():
     for option in ("-bail, --bail", "--threads N", "--version"):
         assert option in p.stdout
     assert "-c stops at its first error" in p.stdout and "exit status" in p.stdout
+
+
+def test_dtype_and_compile_reach_the_engine_and_explain(tiny_model):
+    p = run(["-m", tiny_model, "--dtype", "bfloat16", "--compile", "--line", "-c",
+             "EXPLAIN SELECT LLM('Say hi', 'x')"])
+    assert p.returncode == 0, p.stderr
+    engine = next(line for line in p.stdout.splitlines() if "engine:" in line)
+    assert "dtype=bfloat16" in engine and "compile=True" in engine
+    p = run(["-m", tiny_model, "--line", "-c", "EXPLAIN SELECT LLM('Say hi', 'x')"])
+    engine = next(line for line in p.stdout.splitlines() if "engine:" in line)
+    assert "dtype=float32" in engine and "compile" not in engine

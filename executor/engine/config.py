@@ -31,6 +31,9 @@ class EngineConfig:
     ``retention``: ``"forever"`` keeps finished requests' blocks until evicted; ``"t_star"``
     demotes blocks idle longer than the five-minute-rule break-even time T* at each
     ``generate`` call, so they are the first to go.
+    ``compile``: fuse each layer's norms and MLP with ``torch.compile`` (``compiled_modules.py``):
+    faster per token, most in bfloat16, after seconds of compiling when the engine loads (cached
+    on disk for later loads); without a working compiler the model runs eagerly, with a warning.
     """
 
     model: str
@@ -47,6 +50,7 @@ class EngineConfig:
     decode_batch: int | str = "auto"
     retention: str = "forever"
     jump_forward: bool = True
+    compile: bool = False
 
     def __post_init__(self) -> None:
         for name in ("kv_cache_bytes", "block_size", "max_batch_tokens", "max_num_seqs"):
@@ -61,6 +65,10 @@ class EngineConfig:
                 not isinstance(self.decode_batch, int) or self.decode_batch < 1):
             raise InvalidRequestError("EngineConfig.decode_batch must be 'auto', 'max' or a "
                                       f"positive integer, got {self.decode_batch!r}")
+        for name in ("prefix_caching", "jump_forward", "compile"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidRequestError(
+                    f"EngineConfig.{name} must be true or false, got {getattr(self, name)!r}")
         if self.retention not in ("forever", "t_star"):
             raise InvalidRequestError(
                 f"EngineConfig.retention must be 'forever' or 't_star', got {self.retention!r}")

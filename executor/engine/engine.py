@@ -63,6 +63,20 @@ class Engine:
         self.grammars = Grammars(self.tokenizer, self.runner.vocab_size, eos, config.jump_forward)
         self.postprocessor = Postprocessor(self.scheduler, self.tokenizer, eos, self.max_model_len,
                                            self.stats, self._ids, self.grammars)
+        if config.compile:
+            self._compile_now()
+
+    def _compile_now(self) -> None:
+        """Compile at load, not in the first query: a prefill of two prompts, then decodes of
+        two sequences and of one (torch.compile treats a dimension of 1 apart)."""
+        n = max(4, min(24, self.max_model_len // 4))
+        prompts = [[1 + i % 7 for i in range(n)], [2 + i % 5 for i in range(n - 2)]]
+        never = lambda: False                                    # noqa: E731
+        self._generate([Request(prompt_ids=p, max_tokens=3, ignore_eos=True) for p in prompts],
+                       None, None, never, None)
+        self._generate([Request(prompt_ids=[3, 4, 5, 6], max_tokens=3, ignore_eos=True)],
+                       None, None, never, None)
+        self.reset_stats()
 
     @property
     def num_blocks(self) -> int:

@@ -14,6 +14,7 @@ import os
 import torch
 
 from . import attention
+from .compiled_modules import compile_modules
 from .config import EngineConfig
 from .prefix_keys import common_prefix
 from .errors import ModelLoadError
@@ -93,6 +94,8 @@ class ModelRunner:
         self.device = torch.device(config.device)
         self.dtype = _DTYPES[config.dtype or default_dtype(config.device)]
         self.hf_config, self.tokenizer, self.model = _load(config, self.device, self.dtype)
+        if config.compile:
+            compile_modules(self.model)
         text = self.hf_config.get_text_config()
         self.kv = KVCache(text, config.kv_cache_bytes, config.block_size, self.dtype, self.device)
         self.block_size = config.block_size
