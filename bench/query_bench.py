@@ -82,13 +82,13 @@ def _stats_dict(stats) -> dict:
 
 
 def run_infersql(path: str, paths: dict[str, str], q: Query, kv_bytes: int, optimize: bool,
-                 batch_tokens: int, dtype: str) -> Run:
+                 batch_tokens: int, dtype: str, compile: bool = False) -> Run:
     """One timed run in a fresh in-memory database: the result cache starts empty."""
     import infersql
     from executor.engine import Request
 
     conn = infersql.connect(":memory:", model=path, optimize=optimize, kv_cache_bytes=kv_bytes,
-                            max_batch_tokens=batch_tokens, dtype=dtype)
+                            max_batch_tokens=batch_tokens, dtype=dtype, compile=compile)
     try:
         load_tables(conn, {q.table: paths[q.table]})
         engine = conn.engine                    # loads the model: not timed
@@ -229,6 +229,8 @@ def main() -> None:
     ap.add_argument("--model", help="an existing HF model folder or GGUF file instead of a "
                     "random one")
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
+    ap.add_argument("--compile", action="store_true",
+                    help="ours and (b) with compile=True (norms and MLPs fused by torch.compile)")
     ap.add_argument("--batch-tokens", type=int, default=2048,
                     help="per-iteration token budget of the engine and vLLM")
     ap.add_argument("--ample-mib", type=int, default=1024, help="the ample KV budget")
@@ -257,7 +259,8 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     notes = [f"{datetime.date.today()}, {machine()}",
              f"command: `{' '.join(['python bench/query_bench.py', *sys.argv[1:]])}`",
-             f"model: {model_label(args.model, args.size)} ({args.dtype}, "
+             f"model: {model_label(args.model, args.size)} ({args.dtype}"
+             f"{', compiled' if args.compile else ''}, "
              f"{bpt} KV bytes per token) | rows per table: {rows} (shuffled, seed {args.seed}) | "
              f"token budget per iteration: {args.batch_tokens} | ample KV: {args.ample_mib} MiB"]
     started = time.perf_counter()
@@ -283,7 +286,7 @@ def main() -> None:
             for system, optimize in (("b", False), ("ours", True)):
                 r.runs[(label, system)] = run_infersql(
                     path, paths, r.query, by_table[r.query.table], optimize, args.batch_tokens,
-                    args.dtype)
+                    args.dtype, args.compile)
                 log.info("%s %s %s: %.2f s", label, system, r.query.name,
                              r.runs[(label, system)].seconds)
 
