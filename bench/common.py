@@ -122,11 +122,11 @@ def _write_float32_folder(path: str, folder: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM
 
-    from executor.engine.gguf_model import gguf_loading, load_tokenizer, pretrained_source
+    from executor.engine.gguf_model import dequantized, gguf_loading, load_tokenizer, pretrained_source
 
     src, source = pretrained_source(path)
     with gguf_loading():
-        loaded = AutoModelForCausalLM.from_pretrained(src, dtype=torch.float32, **source)
+        loaded = AutoModelForCausalLM.from_pretrained(src, dtype=torch.float32, **dequantized(source))
     config = loaded.config
     if getattr(config, "quantization_config", None) is not None:
         del config.quantization_config          # the weights written are plain float32:

@@ -54,6 +54,21 @@ def pretrained_source(path: str) -> tuple[str, dict]:
     return os.path.dirname(real), {"gguf_file": os.path.basename(real)}
 
 
+def dequantized(source: dict) -> dict:
+    """``from_pretrained``'s model arguments for ``source``: a GGUF file's weights unpacked to
+    dense floats at load. Recent transformers may otherwise keep them packed for matmul kernels
+    fetched from the Hugging Face hub, which this machine may not reach; dense weights are what
+    the engine's oracle tests, ``compile=True`` and the KV geometry assume (and without the
+    option transformers warns, wrongly on CPU, that bfloat16 casts every matmul)."""
+    if not source:
+        return source
+    try:
+        from transformers import GgufConfig
+    except ImportError:                 # older transformers: always dequantized
+        return source
+    return {**source, "quantization_config": GgufConfig(dequantize=True)}
+
+
 def load_tokenizer(path: str):
     """The tokenizer of a model folder or GGUF file. A GGUF file's tokenizer is built from its
     metadata by transformers' fast tokenizer class directly: AutoTokenizer would first rebuild

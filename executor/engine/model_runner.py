@@ -19,7 +19,7 @@ from .config import EngineConfig
 from .prefix_keys import common_prefix
 from .errors import ModelLoadError
 from .geometry import default_dtype, geometry_of
-from .gguf_model import gguf_loading, load_tokenizer, pretrained_source
+from .gguf_model import dequantized, gguf_loading, load_tokenizer, pretrained_source
 from .kv_cache import KVCache
 from .sequence import Chunk
 
@@ -50,7 +50,7 @@ def _load(config: EngineConfig, device: torch.device, dtype: torch.dtype):
             hf_config = AutoConfig.from_pretrained(folder, **source)
             model = AutoModelForCausalLM.from_pretrained(
                 folder, config=hf_config, dtype=dtype, attn_implementation=attention.register(),
-                **source)
+                **dequantized(source))
     except Exception as exc:  # transformers raises many types; surface one clear error
         raise ModelLoadError(f"cannot load {path!r} as a causal language model: {exc}") from exc
     if not source and not _has_tokenizer(path):   # checked once the folder is known to hold a model
