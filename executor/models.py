@@ -152,12 +152,14 @@ class ModelPool:
         from executor.engine.cost_model import load_cost_model
 
         config = self.engine_config(name)
-        key = json.dumps([config.model, config.device, config.dtype, config.block_size])
+        key = json.dumps([config.model, config.device, config.dtype, config.block_size,
+                          config.compile])
         with self.lock:
             if key not in self._cost_models:
                 with self.catalog.cursor() as con:
                     self._cost_models[key] = load_cost_model(con, config.model, config.device,
-                                                             config.dtype, config.block_size)
+                                                             config.dtype, config.block_size,
+                                                             config.compile)
             return self._cost_models[key]
 
     def loaded_engine(self, name: str | None = None):

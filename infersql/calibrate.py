@@ -117,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
             print("not stored: pass --database DB to keep it in that database's catalog")
         else:
             from catalog.cost_coefficients import CostCoefficients
+            from executor.engine.cost_model import calibration_key
 
-            CostCoefficients(con).put(path, args.device, dtype, model.to_dict(),
+            CostCoefficients(con).put(path, args.device, calibration_key(dtype, args.compile),
+                                      model.to_dict(),
                                       len(result.train) + len(result.held_out))
             print(f"stored in {args.database}")
         return 0

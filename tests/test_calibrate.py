@@ -56,3 +56,20 @@ def test_the_per_request_term_is_what_whole_calls_take_beyond_their_iterations_p
     calls = [(0.17 + 8 * 0.005, shapes), (0.17 + 8 * 0.002, shapes)]
     assert request_seconds(model, calls, 8) == pytest.approx(0.002)
     assert request_seconds(model, [(0.1, shapes)], 8) == 0.0
+
+
+def test_a_compiled_engine_has_its_own_calibration_and_falls_back_to_the_eager_one(tiny_model):
+    """``calibrate --compile`` is stored apart (``float32+compile``): a compiled engine reads it,
+    an eager one never does; a compiled engine with only an eager calibration reads that one."""
+    from catalog.cost_coefficients import CostCoefficients
+    from executor.engine.cost_model import calibration_key
+
+    con = duckdb.connect()
+    eager = CostModel({"tokens": 1e-3}, True, "eager")
+    fused = CostModel({"tokens": 5e-4}, True, "compiled")
+    table = CostCoefficients(con)
+    table.put(tiny_model, "cpu", "float32", eager.to_dict(), 10)
+    assert load_cost_model(con, tiny_model, "cpu", compiled=True).source == "eager"
+    table.put(tiny_model, "cpu", calibration_key("float32", True), fused.to_dict(), 10)
+    assert load_cost_model(con, tiny_model, "cpu", compiled=True).source == "compiled"
+    assert load_cost_model(con, tiny_model, "cpu").source == "eager"

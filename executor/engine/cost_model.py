@@ -245,9 +245,17 @@ def mape(model: CostModel, shapes: list[IterationShape], seconds: list[float]) -
     return sum(errs) / len(errs)
 
 
+def calibration_key(dtype: str, compiled: bool = False) -> str:
+    """The catalog's dtype key of a calibration: ``compile=True`` runs another engine (fused
+    norms and MLPs), so its calibration is kept apart, as ``bfloat16+compile``."""
+    return f"{dtype}+compile" if compiled else dtype
+
+
 def load_cost_model(catalog_con, model_path: str, device: str = "cpu",
-                    dtype: str | None = None, block_size: int = 16) -> CostModel:
+                    dtype: str | None = None, block_size: int = 16,
+                    compiled: bool = False) -> CostModel:
     """The calibrated model for (model, device, dtype) if the catalog has one, else the default.
+    A compiled engine takes its own calibration, else the eager one (closer than the default).
 
     ``catalog_con`` is a DuckDB connection or cursor to the user's database, or None.
     """
@@ -255,7 +263,9 @@ def load_cost_model(catalog_con, model_path: str, device: str = "cpu",
     if catalog_con is not None:
         from catalog.cost_coefficients import CostCoefficients
 
-        stored = CostCoefficients(catalog_con, create=False).get(model_path, device, dtype)
-        if stored is not None:
-            return CostModel.from_dict(stored)
+        table = CostCoefficients(catalog_con, create=False)
+        for key in dict.fromkeys([calibration_key(dtype, compiled), dtype]):
+            stored = table.get(model_path, device, key)
+            if stored is not None:
+                return CostModel.from_dict(stored)
     return default_cost_model(read_geometry(model_path), device, dtype, block_size)
